@@ -1,0 +1,228 @@
+"""Datasets as uint8 tensors cached once, and a device-resident loader with batched augmentation.
+
+``prepare(name, root, path)`` turns a source into one safetensors cache file; ``load(path)`` reads
+it back. ``DeviceLoader`` keeps the whole split on the training device as uint8 and does
+shuffling (``randperm`` on the device), random crop with zero padding, horizontal flips and
+normalisation on whole batches: no per-image Python work in the training loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Train and test splits as uint8 [N, C, H, W] images and int64 [N] labels."""
+
+    name: str
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+    augment: bool  # random crop (pad 4) + horizontal flip during training
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])
+
+    @property
+    def classes(self) -> int:
+        return int(self.train_y.max()) + 1
+
+    def channel_stats(self) -> tuple[Tensor, Tensor]:
+        """Per-channel mean and std of the training images, in [0, 1] units."""
+        x = self.train_x.double() / 255
+        return x.mean(dim=(0, 2, 3)).float(), x.std(dim=(0, 2, 3)).float()
+
+
+def _cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
+    from torchvision.datasets import CIFAR10  # the real download (or an existing local copy)
+
+    splits = [CIFAR10(str(root), train=t, download=True) for t in (True, False)]
+    return tuple(a for s in splits for a in (s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)))
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = np.frombuffer(raw, dtype=">i4", count=ndim, offset=4)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _find_idx(root: Path, stem: str) -> Path | None:
+    for candidate in (root / stem, root / f"{stem}.gz", root / "FashionMNIST" / "raw" / stem):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _fashion_mnist(root: Path, **_) -> tuple[np.ndarray, ...]:
+    stems = (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
+    found = [_find_idx(root, s) for s in stems]
+    if all(found):  # an IDX folder, e.g. Debian's dataset-fashion-mnist
+        xtr, ytr, xte, yte = (_read_idx(p) for p in found)
+        return xtr[:, None], ytr, xte[:, None], yte
+    from torchvision.datasets import FashionMNIST
+
+    splits = [FashionMNIST(str(root), train=t, download=True) for t in (True, False)]
+    return tuple(a for s in splits for a in (s.data.numpy()[:, None], s.targets.numpy()))
+
+
+def _digits(root: Path, test_fraction: float = 0.2, **_) -> tuple[np.ndarray, ...]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()  # bundled with scikit-learn: 1797 8x8 images, values 0..16
+    images = np.round(digits.images * (255 / 16)).astype(np.uint8)[:, None]
+    xtr, xte, ytr, yte = train_test_split(
+        images, digits.target, test_size=test_fraction, stratify=digits.target, random_state=0
+    )
+    return xtr, ytr, xte, yte
+
+
+def _synthetic(
+    root: Path,
+    classes: int = 10,
+    shape: tuple[int, ...] = (3, 32, 32),
+    train: int = 2000,
+    test: int = 500,
+    seed: int = 0,
+    **_,
+) -> tuple[np.ndarray, ...]:
+    """Class prototypes plus pixel noise: learnable, tiny, and the same layout as CIFAR."""
+    rng = np.random.default_rng(seed)
+    prototypes = rng.uniform(40, 215, size=(classes, *shape))
+
+    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, classes, size=n)
+        x = prototypes[y] + rng.normal(0, 40, size=(n, *shape))
+        return np.clip(x, 0, 255).astype(np.uint8), y
+
+    return (*split(train), *split(test))
+
+
+SOURCES: dict[str, tuple[Callable[..., tuple[np.ndarray, ...]], bool]] = {
+    "cifar10": (_cifar10, True),
+    "fashion_mnist": (_fashion_mnist, False),
+    "digits": (_digits, False),
+    "synthetic": (_synthetic, True),
+}
+
+
+def prepare(name: str, root: str | Path, path: str | Path, **options) -> ImageData:
+    """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}")
+    source, augment = SOURCES[name]
+    xtr, ytr, xte, yte = source(Path(root), **options)
+    tensors = {
+        "train_x": torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.uint8)),
+        "train_y": torch.from_numpy(np.asarray(ytr, dtype=np.int64)),
+        "test_x": torch.from_numpy(np.ascontiguousarray(xte, dtype=np.uint8)),
+        "test_y": torch.from_numpy(np.asarray(yte, dtype=np.int64)),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata={"name": name, "augment": json.dumps(augment)})
+    log.info(
+        "dataset %s: %d train / %d test images of shape %s -> %s",
+        name,
+        len(ytr),
+        len(yte),
+        tuple(tensors["train_x"].shape[1:]),
+        path,
+    )
+    return load(path)
+
+
+def load(path: str | Path) -> ImageData:
+    """Read a cache written by :func:`prepare`."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    tensors = load_file(str(path))
+    return ImageData(meta["name"], augment=json.loads(meta["augment"]), **tensors)
+
+
+class DeviceLoader:
+    """Batches of normalised float images from uint8 tensors held on ``device``.
+
+    Iterating yields (x [B, C, H, W] float32, y [B] int64) batches; with ``train`` the order is
+    a fresh permutation from ``generator`` and, if ``augment``, each image is randomly cropped
+    (zero padding ``pad``) and flipped, all as batched tensor operations.
+    """
+
+    def __init__(
+        self,
+        x: Tensor,
+        y: Tensor,
+        batch_size: int,
+        mean: Tensor,
+        std: Tensor,
+        device: torch.device,
+        train: bool = False,
+        augment: bool = False,
+        generator: torch.Generator | None = None,
+        pad: int = 4,
+    ) -> None:
+        self.x, self.y = x.to(device), y.to(device)
+        self.batch_size, self.train, self.augment, self.pad = batch_size, train, augment, pad
+        self.mean = mean.to(device).view(1, -1, 1, 1)
+        self.std = std.to(device).view(1, -1, 1, 1)
+        self.generator = generator
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        n = len(self.y)
+        order = (
+            torch.randperm(n, device=self.x.device, generator=self.generator)
+            if self.train
+            else None
+        )
+        for start in range(0, n, self.batch_size):
+            idx = (
+                slice(start, start + self.batch_size)
+                if order is None
+                else order[start : start + self.batch_size]
+            )
+            x = self.x[idx].float().div_(255)
+            if self.train and self.augment:
+                x = self._crop_flip(x)
+            yield (x - self.mean) / self.std, self.y[idx]
+
+    def _crop_flip(self, x: Tensor) -> Tensor:
+        b, _, h, w = x.shape
+        p, dev, g = self.pad, x.device, self.generator
+        padded = F.pad(x, (p, p, p, p))
+        dy = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=g)
+        dx = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=g)
+        flip = torch.rand(b, 1, device=dev, generator=g) < 0.5
+        cols = torch.arange(w, device=dev).expand(b, w)
+        cols = torch.where(flip, w - 1 - cols, cols) + dx  # flipping = reading columns backwards
+        rows = torch.arange(h, device=dev).expand(b, h) + dy
+        batch = torch.arange(b, device=dev)[:, None, None]
+        out = padded[batch, :, rows[:, :, None], cols[:, None, :]]  # [B, H, W, C]
+        return out.permute(0, 3, 1, 2)

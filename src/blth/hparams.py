@@ -1,0 +1,62 @@
+"""Hyper-parameters as dataclasses (torch-free, so the workflow can read them quickly).
+
+Defaults are the paper's settings; every open item of the specification is a field here and a
+config key (config/README.md documents each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KL_KINDS = ("closed", "mc")
+CONV_STRATEGIES = ("auto", "loop", "grouped")
+
+
+@dataclass(frozen=True)
+class BayesHparams:
+    """Variational inference settings (paper section 2)."""
+
+    samples: int = 10  # Monte-Carlo weight samples per training step
+    eval_samples: int = 10  # samples for the predictive at test time
+    prior_std: float = 1.0  # prior N(0, prior_std²) on every weight and bias
+    init_std: float = 0.01  # σ₀ = init_std / sqrt(fan_in) ("1 % of the Kaiming scale")
+    classifier_init_std: float | None = None  # σ₀ factor of the final layer; None = init_std
+    kl: str = "closed"  # closed-form KL or the Monte-Carlo estimate of torch_blue
+    temperature: float = 0.1  # KL weight T in  N·NLL + T·KL
+    conv_strategy: str = "auto"  # per-sample convs: loop (CPU) or one grouped conv (GPU)
+    batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
+
+    def __post_init__(self) -> None:
+        if self.kl not in KL_KINDS:
+            raise ValueError(f"bayes.kl must be one of {KL_KINDS}, got {self.kl!r}")
+        if self.conv_strategy not in CONV_STRATEGIES:
+            raise ValueError(
+                f"bayes.conv_strategy must be one of {CONV_STRATEGIES}, got {self.conv_strategy!r}"
+            )
+        if self.batchnorm_stats not in ("running", "batch"):
+            raise ValueError(
+                f"bayes.batchnorm_stats must be 'running' or 'batch', got {self.batchnorm_stats!r}"
+            )
+        if self.samples < 1 or self.eval_samples < 1:
+            raise ValueError("bayes.samples and bayes.eval_samples must be >= 1")
+
+
+@dataclass(frozen=True)
+class TrainHparams:
+    """Optimisation settings; defaults are the paper's curriculum."""
+
+    epochs: int = 160
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 1e-4  # Adam's coupled L2, applied to unpruned entries only
+    milestones: tuple[int, ...] = (80, 120)  # LR × gamma at these epochs
+    gamma: float = 0.1
+    warmup_epochs: int = 0  # linear warmup over the first epochs (paper appendix A)
+    eval_batch_size: int = 1000
+    amp: bool = True  # bf16 autocast on CUDA (parameters stay fp32); ignored on the CPU
+    compile: bool = False  # torch.compile the model
+
+    def lr_factor(self, epoch: int) -> float:
+        """Multiplier of ``lr`` during ``epoch`` (0-based)."""
+        warm = min(1.0, (epoch + 1) / self.warmup_epochs) if self.warmup_epochs else 1.0
+        return warm * self.gamma ** sum(epoch >= m for m in self.milestones)

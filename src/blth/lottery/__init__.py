@@ -1,0 +1,1 @@
+"""Lottery engine: scores, global pruning, masks, randomisation branches, transplantation."""

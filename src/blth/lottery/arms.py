@@ -1,0 +1,28 @@
+"""Pruning arms: which kind of network is pruned by which criterion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from blth.lottery.scores import check
+
+
+@dataclass(frozen=True)
+class Arm:
+    """``det`` (|w|), ``det-<criterion>`` or ``bnn-<criterion>`` (e.g. ``bnn-snr``)."""
+
+    name: str
+    bayesian: bool
+    criterion: str
+
+    @classmethod
+    def parse(cls, name: str) -> Arm:
+        kind, _, criterion = name.partition("-")
+        if kind not in ("det", "bnn") or (kind == "bnn" and not criterion):
+            raise ValueError(
+                f"arm {name!r} must be 'det', 'det-<criterion>' or 'bnn-<criterion>' (e.g. bnn-snr)"
+            )
+        bayesian = kind == "bnn"
+        criterion = criterion or "magnitude"
+        check(criterion, bayesian)
+        return cls(name, bayesian, criterion)

@@ -1,0 +1,120 @@
+"""The network wrapper every model shares: sampling, masks and KL in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from blth.bayes import PRUNABLE_TYPES, SampleBatchNorm2d, VILayer
+
+Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
+
+
+class Classifier(nn.Module):
+    """Wraps a network built from a :class:`blth.bayes.Layers` factory.
+
+    ``forward(x [B, ...], samples=S)`` returns logits [S, B, classes]; a deterministic network
+    always returns S = 1. ``classifier`` names the final layer (excluded from pruning by default).
+    """
+
+    def __init__(self, net: nn.Module, bayesian: bool, classifier: str) -> None:
+        super().__init__()
+        self.net = net
+        self.bayesian = bayesian
+        self.classifier = classifier
+        self.generator: torch.Generator | None = None  # source of weight noise
+        self._vi = [(n, m) for n, m in net.named_modules() if isinstance(m, VILayer)]
+        self._norms = [m for m in net.modules() if isinstance(m, SampleBatchNorm2d)]
+
+    def prunable_layers(self) -> dict[str, nn.Module]:
+        """Layers with masks, by module name (the names masks and state dicts use)."""
+        return {n: m for n, m in self.net.named_modules() if isinstance(m, PRUNABLE_TYPES)}
+
+    def describe(self) -> dict:
+        """Metadata stored beside a state dict: prunable layers in order, classifier, kind."""
+        return {
+            "layers": list(self.prunable_layers()),
+            "classifier": self.classifier,
+            "bayesian": self.bayesian,
+        }
+
+    @torch.no_grad()
+    def apply_masks(self, masks: Mapping[str, np.ndarray | Tensor]) -> None:
+        """Install masks (keys like ``fc1.weight``) and zero the stored μ / w of pruned entries.
+
+        Tensors without a mask stay dense. Pruned entries then sample as exactly 0, add no KL
+        and get zero gradient.
+        """
+        layers = self.prunable_layers()
+        for name, mask in masks.items():
+            module, kind = name.rsplit(".", 1)
+            target = getattr(layers[module], f"{kind}_mask", None) if module in layers else None
+            if target is None:
+                raise KeyError(
+                    f"mask {name!r} matches no prunable tensor of the model; "
+                    f"prunable layers are {list(layers)}"
+                )
+            mask = torch.as_tensor(np.asarray(mask) if not isinstance(mask, Tensor) else mask)
+            if target.shape != mask.shape:
+                raise ValueError(
+                    f"mask {name!r} has shape {tuple(mask.shape)}, the model "
+                    f"expects {tuple(target.shape)}"
+                )
+            target.copy_(mask)
+            stored = f"{kind}_mean" if self.bayesian else kind
+            getattr(layers[module], stored).mul_(target)
+
+    def numpy_state(self) -> dict[str, np.ndarray]:
+        """The state dict as float32 numpy arrays on the CPU (for safetensors)."""
+        return {k: v.detach().cpu().numpy() for k, v in self.state_dict().items()}
+
+    def load_numpy_state(self, state: Mapping[str, np.ndarray]) -> None:
+        device = next(self.parameters()).device
+        self.load_state_dict(
+            {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in state.items()}
+        )
+
+    def forward(self, x: Tensor, samples: int = 1, noise: Noise | None = None) -> Tensor:
+        batch = x.shape[0]
+        if not self.bayesian:
+            return self.net(x).unsqueeze(0)
+        for name, layer in self._vi:
+            layer.draw(samples, self.generator, None if noise is None else noise[name])
+        for norm in self._norms:
+            norm.samples = samples
+        out = self.net(x.repeat(samples, *([1] * (x.dim() - 1))))
+        return out.reshape(samples, batch, -1)
+
+    def kl(self, kind: str = "closed") -> Tensor:
+        """KL(q‖p) of all variational layers (0 for a deterministic network)."""
+        total = torch.zeros((), device=next(self.parameters()).device)
+        for _, layer in self._vi:
+            total = total + layer.kl(kind)
+        return total
+
+    def state_dict(self, *args, **kwargs):  # noqa: D102 - names without the "net." prefix
+        return self.net.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):  # noqa: D102
+        return self.net.load_state_dict(state_dict, strict=strict, assign=assign)
+
+
+def init_deterministic(net: nn.Module) -> None:
+    """open_lth defaults: Kaiming-normal conv/linear weights, BatchNorm γ ~ U(0, 1), β = 0."""
+    for m in net.modules():
+        if isinstance(m, nn.Linear | nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+
+
+def init_bayesian(net: nn.Module) -> None:
+    """Variational layers initialise themselves; BatchNorm as in open_lth (paper code)."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            nn.init.uniform_(m.weight)
+            nn.init.zeros_(m.bias)

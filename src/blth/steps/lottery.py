@@ -1,0 +1,61 @@
+"""Mask steps: level masks by pruning, branch masks, transplant initialisation (numpy only)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from blth.lottery import branches, masks, prune, scores, transplant
+
+log = logging.getLogger(__name__)
+
+
+def ticket_mask(
+    init_path: str,
+    out: str,
+    criterion: str,
+    rate: float,
+    ignore: Sequence[str] | None,
+    prune_biases: bool,
+    previous_final: str | None = None,
+    previous_mask: str | None = None,
+    seed: int = 0,
+) -> None:
+    """Level 0: dense mask. Level k: prune level k-1's final weights under its mask."""
+    state, meta = masks.load_state(init_path)
+    names = masks.prunable_names(meta, state, ignore, prune_biases)
+    if previous_final is None:
+        result = masks.dense_masks(state, names, meta["bayesian"])
+    else:
+        before = masks.load_masks(previous_mask)
+        if sorted(before) != sorted(names):
+            raise ValueError(
+                f"{previous_mask}: masks {sorted(before)} do not match the "
+                f"prunable tensors {sorted(names)} of the configuration"
+            )
+        final, _ = masks.load_state(previous_final)
+        rng = np.random.default_rng(seed)
+        s = scores.scores(criterion, final, names, meta["bayesian"], rng)
+        result = prune.prune(s, before, rate)
+    masks.save_masks(result, out)
+    total, kept = masks.counts(result)
+    log.info(
+        "mask %s: %d of %d prunable weights remain (%.2f %%)", out, kept, total, 100 * kept / total
+    )
+
+
+def branch_mask(ticket_path: str, branch: str, seed: int, out: str) -> None:
+    """The mask of a branch run (shuffled, or the ticket's own)."""
+    ticket = masks.load_masks(ticket_path)
+    masks.save_masks(branches.branch_mask(branch, ticket, np.random.default_rng(seed)), out)
+
+
+def transplant_init(det_init: str, bnn_init: str, sigma: str, sigma_value: float, out: str) -> None:
+    """Bayesian starting state whose μ is the deterministic network's w₀."""
+    det_state, _ = masks.load_state(det_init)
+    bnn_state, meta = masks.load_state(bnn_init)
+    masks.save_state(
+        transplant.transplant_state(det_state, bnn_state, sigma, sigma_value), out, meta
+    )

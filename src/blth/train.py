@@ -1,0 +1,253 @@
+"""Training loop of the paper (section 3): Adam, step LR schedule, per-epoch test accuracy.
+
+Bayesian loss (torch_blue's negative ELBO): N · mean_b[−log (1/S) Σ_s softmax(f_s(x_b))_y]
++ T · KL(q‖p), N = training-set size. Deterministic loss: mean cross-entropy.
+
+Checkpoints go to a scratch path after every epoch (model, optimizer, RNG states and the epoch
+log) and a restarted run with the same ``run_key`` resumes from there, bit for bit on the CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from blth import metrics
+from blth.data import DeviceLoader, ImageData
+from blth.hparams import BayesHparams, TrainHparams
+from blth.models.base import Classifier
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainResult:
+    epochs: list[dict] = field(default_factory=list)  # one row per epoch (see EPOCH_FIELDS)
+    resumed_from: int = 0  # epochs taken from a checkpoint
+
+    @property
+    def train_seconds(self) -> float:
+        return sum(r["seconds"] for r in self.epochs)
+
+    @property
+    def images_per_second(self) -> float:
+        return sum(r["images"] for r in self.epochs) / max(self.train_seconds, 1e-9)
+
+
+def loss_terms(
+    logits: Tensor, labels: Tensor, kl: Tensor, data_size: int, temperature: float, bayesian: bool
+) -> tuple[Tensor, Tensor]:
+    """(loss, NLL of the sample-averaged predictive); logits [S, B, C], labels [B]."""
+    log_probs = F.log_softmax(logits.float(), dim=-1)
+    log_pred = torch.logsumexp(log_probs, dim=0) - math.log(logits.shape[0])
+    nll = F.nll_loss(log_pred, labels)
+    loss = data_size * nll + temperature * kl if bayesian else nll
+    return loss, nll
+
+
+def _decay_pairs(model: Classifier) -> list[tuple[Tensor, Tensor | None]]:
+    """(parameter, mask) for weight decay; pruned entries must stay untouched."""
+    masked = {}
+    for name, layer in model.prunable_layers().items():
+        for pname, _ in layer.named_parameters(recurse=False):
+            kind = "bias" if pname.startswith("bias") else "weight"
+            masked[f"{name}.{pname}"] = getattr(layer, f"{kind}_mask")
+    return [(p, masked.get(n)) for n, p in model.net.named_parameters()]
+
+
+def _autocast(device: torch.device, enabled: bool):
+    return torch.autocast(
+        device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda"
+    )
+
+
+@torch.no_grad()
+def predict(
+    model: Classifier,
+    loader: DeviceLoader,
+    samples: int,
+    generator: torch.Generator | None = None,
+    amp: bool = True,
+) -> Tensor:
+    """Per-sample class probabilities [S, N, C] (float32) over a non-shuffled loader."""
+    was_training, previous = model.training, model.generator
+    model.eval()
+    model.generator = generator
+    device = loader.x.device
+    try:
+        with _autocast(device, amp):
+            probs = [torch.softmax(model(x, samples).float(), -1) for x, _ in loader]
+    finally:
+        model.train(was_training)
+        model.generator = previous
+    return torch.cat(probs, dim=1)
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
+
+
+def _load_checkpoint(path: Path | None, run_key: str) -> dict | None:
+    if path is None or not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("run_key") != run_key:
+        log.warning("ignoring checkpoint %s: it belongs to another run configuration", path)
+        return None
+    return state
+
+
+def _fmt_seconds(s: float) -> str:
+    h, rem = divmod(int(s), 3600)
+    return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
+
+
+def train(
+    model: Classifier,
+    data: ImageData,
+    hp: TrainHparams,
+    bayes: BayesHparams | None,
+    *,
+    seed: int,
+    device: torch.device | str = "cpu",
+    checkpoint: Path | None = None,
+    run_key: str = "",
+    name: str = "run",
+) -> TrainResult:
+    """Train ``model`` in place (masks already applied) and return its per-epoch log.
+
+    ``checkpoint``: scratch file written every epoch; a later call with the same ``run_key``
+    resumes from it. Raises :class:`TrainingDiverged` naming ``name`` and the epoch.
+    """
+    device = torch.device(device)
+    if model.bayesian != (bayes is not None):
+        raise ValueError(f"{name}: bayes hparams must be given exactly for Bayesian models")
+    model.to(device).train()
+    mean, std = data.channel_stats()
+    data_gen = torch.Generator(device).manual_seed(seed)
+    model.generator = torch.Generator(device).manual_seed(seed + 1)
+    train_loader = DeviceLoader(
+        data.train_x,
+        data.train_y,
+        hp.batch_size,
+        mean,
+        std,
+        device,
+        train=True,
+        augment=data.augment,
+        generator=data_gen,
+    )
+    test_loader = DeviceLoader(data.test_x, data.test_y, hp.eval_batch_size, mean, std, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=hp.lr)
+    samples = bayes.samples if bayes else 1
+    eval_samples = bayes.eval_samples if bayes else 1
+    decay = _decay_pairs(model)
+    forward = torch.compile(model) if hp.compile else model
+    result = TrainResult()
+
+    state = _load_checkpoint(checkpoint, run_key)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        data_gen.set_state(state["data_rng"])
+        model.generator.set_state(state["noise_rng"])
+        result.epochs = state["epochs"]
+        result.resumed_from = len(result.epochs)
+        log.info("%s: resuming after epoch %d from %s", name, result.resumed_from, checkpoint)
+
+    n_train = len(data.train_y)
+    for epoch in range(result.resumed_from, hp.epochs):
+        lr = hp.lr * hp.lr_factor(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        sums = torch.zeros(4, device=device)  # loss, nll, kl, correct
+        start = time.perf_counter()
+        for x, y in train_loader:
+            with _autocast(device, hp.amp):
+                logits = forward(x, samples)
+            kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
+            loss, nll = loss_terms(
+                logits, y, kl, n_train, bayes.temperature if bayes else 0.0, model.bayesian
+            )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if hp.weight_decay:
+                for p, m in decay:
+                    p.grad.add_(p if m is None else p * m, alpha=hp.weight_decay)
+            optimizer.step()
+            with torch.no_grad():
+                correct = (logits.float().softmax(-1).mean(0).argmax(-1) == y).sum()
+                sums += torch.stack(
+                    [loss.detach() * len(y), nll.detach() * len(y), kl.detach() * len(y), correct]
+                )
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds = time.perf_counter() - start
+        loss_sum, nll_sum, kl_sum, correct = sums.tolist()
+        if not math.isfinite(loss_sum):
+            raise TrainingDiverged(
+                f"{name}: training loss became {loss_sum} in epoch "
+                f"{epoch + 1}; last good state is in {checkpoint}"
+            )
+        eval_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + epoch)
+        probs = predict(model, test_loader, eval_samples, eval_gen, hp.amp)
+        mean_probs = probs.mean(0)
+        row = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": loss_sum / n_train,
+            "train_nll": nll_sum / n_train,
+            "train_kl": kl_sum / n_train,
+            "train_acc": correct / n_train,
+            "test_acc": metrics.accuracy(mean_probs, test_loader.y),
+            "test_nll": metrics.nll(mean_probs, test_loader.y),
+            "seconds": seconds,
+            "images": n_train,
+            "images_per_second": n_train / seconds,
+        }
+        result.epochs.append(row)
+        done = len(result.epochs) - result.resumed_from
+        eta = (time.perf_counter() - start) * (hp.epochs - epoch - 1) if done else 0.0
+        log.info(
+            "%s epoch %d/%d loss %.4g (nll %.4f kl %.4g) train_acc %.4f test_acc %.4f "
+            "lr %.2g %.0f img/s ETA %s",
+            name,
+            epoch + 1,
+            hp.epochs,
+            row["train_loss"],
+            row["train_nll"],
+            kl_sum / n_train,
+            row["train_acc"],
+            row["test_acc"],
+            lr,
+            row["images_per_second"],
+            _fmt_seconds(eta),
+        )
+        if checkpoint is not None:
+            _save_checkpoint(
+                checkpoint,
+                {
+                    "run_key": run_key,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "data_rng": data_gen.get_state(),
+                    "noise_rng": model.generator.get_state(),
+                    "epochs": result.epochs,
+                },
+            )
+    return result

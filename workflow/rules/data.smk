@@ -1,0 +1,16 @@
+localrules:
+    prepare_data,
+
+
+rule prepare_data:
+    """Download (or read a local copy of) the dataset once and cache it as uint8 tensors."""
+    output:
+        "results/{experiment}/data/{dataset}.safetensors",
+    log:
+        "results/{experiment}/logs/prepare_data/{dataset}.log",
+    params:
+        root=config["data_root"],
+        options=lambda w: exp(w)["dataset_options"],
+        code=CODE["data"],
+    script:
+        "../../scripts/prepare_data.py"

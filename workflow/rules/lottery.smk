@@ -1,0 +1,68 @@
+rule init_weights:
+    """Initial weights of the deterministic or Bayesian network for one seed."""
+    input:
+        data=data_file,
+    output:
+        "results/{experiment}/init/{kind}/s{init_seed}.safetensors",
+    log:
+        "results/{experiment}/logs/init_weights/{kind}/s{init_seed}.log",
+    params:
+        model=lambda w: exp(w)["model"],
+        model_options=lambda w: exp(w)["model_options"],
+        bayes=lambda w: exp(w)["bayes"] if w.kind == "bnn" else None,
+        code=CODE["train"],
+    script:
+        "../../scripts/init_weights.py"
+
+
+rule transplant_init:
+    """Bayesian start whose μ is the deterministic w₀ (paper section 8)."""
+    input:
+        det=lambda w: init_file(w.experiment, "det", w.seed),
+        bnn=lambda w: init_file(w.experiment, "bnn", w.seed),
+    output:
+        "results/{experiment}/init/transplant/s{seed}.safetensors",
+    log:
+        "results/{experiment}/logs/transplant_init/s{seed}.log",
+    params:
+        sigma=lambda w: exp(w)["transplant"]["sigma"],
+        sigma_value=lambda w: exp(w)["transplant"]["sigma_value"],
+        code=CODE["lottery"],
+    script:
+        "../../scripts/transplant_init.py"
+
+
+rule ticket_mask:
+    """Level 0: dense. Level k: global pruning of level k-1's final weights."""
+    input:
+        unpack(ticket_mask_inputs),
+    output:
+        "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/main/mask.safetensors",
+    log:
+        "results/{experiment}/logs/ticket_mask/{arm}/s{seed}/{chain}/L{level}.log",
+    params:
+        criterion=lambda w: arm(w).criterion,
+        rate=lambda w: exp(w)["pruning"]["rate"],
+        ignore=lambda w: exp(w)["pruning"]["ignore"],
+        prune_biases=lambda w: exp(w)["pruning"]["prune_biases"],
+        seed=lambda w: exp(w)["pruning"]["seed"],
+        code=CODE["lottery"],
+    script:
+        "../../scripts/ticket_mask.py"
+
+
+rule branch_mask:
+    """The mask of a branch run: a shuffle of the ticket's mask, or the mask itself."""
+    input:
+        lambda w: run_file(w, "mask.safetensors", branch="main"),
+    output:
+        "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/mask.safetensors",
+    log:
+        "results/{experiment}/logs/branch_mask/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
+    wildcard_constraints:
+        branch="|".join(BRANCH_KINDS + ("transplant",)),
+    params:
+        seed=branch_seed,
+        code=CODE["lottery"],
+    script:
+        "../../scripts/branch_mask.py"
