@@ -13,6 +13,8 @@ rule aggregate:
         calibration="results/{experiment}/tables/calibration.parquet",
     log:
         "results/{experiment}/logs/aggregate.log",
+    conda:
+        "../../environment.yml"
     params:
         runs=run_records,
         evaluation=lambda w: EXPERIMENTS[w.experiment]["evaluation"],

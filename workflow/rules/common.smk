@@ -91,9 +91,10 @@ CODE = {
 
 def run_file(w, file, chain=None, level=None, branch=None):
     """A file of run (experiment, arm, seed, chain, level, branch); overrides for neighbours."""
+    level = w.level if level is None else level
     return (
-        f"results/{w.experiment}/runs/{w.arm}/s{w.seed}/{chain or w.chain}"
-        f"/L{w.level if level is None else level}/{branch or w.branch}/{file}"
+        f"results/{w.experiment}/runs/{w.arm}/s{w.seed}/{chain or w.chain}/L{level}/"
+        + (f"{branch or w.branch}/{file}")
     )
 
 

@@ -8,6 +8,8 @@ rule prepare_data:
         "results/{experiment}/data/{dataset}.safetensors",
     log:
         "results/{experiment}/logs/prepare_data/{dataset}.log",
+    conda:
+        "../../environment.yml"
     params:
         root=config["data_root"],
         options=lambda w: exp(w)["dataset_options"],

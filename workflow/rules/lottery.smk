@@ -6,6 +6,8 @@ rule init_weights:
         "results/{experiment}/init/{kind}/s{init_seed}.safetensors",
     log:
         "results/{experiment}/logs/init_weights/{kind}/s{init_seed}.log",
+    conda:
+        "../../environment.yml"
     params:
         model=lambda w: exp(w)["model"],
         model_options=lambda w: exp(w)["model_options"],
@@ -24,6 +26,8 @@ rule transplant_init:
         "results/{experiment}/init/transplant/s{seed}.safetensors",
     log:
         "results/{experiment}/logs/transplant_init/s{seed}.log",
+    conda:
+        "../../environment.yml"
     params:
         sigma=lambda w: exp(w)["transplant"]["sigma"],
         sigma_value=lambda w: exp(w)["transplant"]["sigma_value"],
@@ -40,6 +44,8 @@ rule ticket_mask:
         "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/main/mask.safetensors",
     log:
         "results/{experiment}/logs/ticket_mask/{arm}/s{seed}/{chain}/L{level}.log",
+    conda:
+        "../../environment.yml"
     params:
         criterion=lambda w: arm(w).criterion,
         rate=lambda w: exp(w)["pruning"]["rate"],
@@ -61,6 +67,8 @@ rule branch_mask:
         "results/{experiment}/logs/branch_mask/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
     wildcard_constraints:
         branch="|".join(BRANCH_KINDS + ("transplant",)),
+    conda:
+        "../../environment.yml"
     params:
         seed=branch_seed,
         code=CODE["lottery"],

@@ -50,6 +50,8 @@ rule figure:
         "results/{experiment}/logs/report/{figure}.log",
     wildcard_constraints:
         figure="|".join(FIGURES),
+    conda:
+        "../../environment.yml"
     params:
         tolerance=config["report"]["match_tolerance"],
         code=REPORT_CODE,

@@ -16,6 +16,8 @@ rule train:
         "results/{experiment}/logs/train/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
     benchmark:
         "results/{experiment}/benchmarks/train/{arm}/s{seed}/{chain}/L{level}/{branch}.tsv"
+    conda:
+        "../../environment.yml"
     threads: resource("threads")
     resources:
         gpu=resource("gpu"),

@@ -1,0 +1,42 @@
+# blth: `make demo` sets up and runs the embedded demo; `make test` sets up and runs all checks.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: venv demo test lint unit e2e clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+demo: venv
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/demo/report.html
+	@echo "tables: results/demo/tables/  report: results/demo/report.html"
+
+lint: venv
+	$(BIN)/ruff check src scripts tests
+	$(BIN)/ruff format --check src scripts tests
+	$(BIN)/snakefmt --check workflow
+	$(BIN)/snakemake --lint
+
+unit: venv
+	$(BIN)/pytest -m "not slow and not demo and not slurm"
+
+e2e: venv
+	rm -rf results/demo
+	/usr/bin/time -f "demo wall time: %e s" $(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/demo/report.html
+	$(BIN)/pytest -m "demo or slow"
+
+test: lint unit e2e
+
+clean:
+	rm -rf results .snakemake

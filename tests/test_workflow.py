@@ -1,0 +1,93 @@
+"""The workflow as users run it: config errors, the demo's tables, incremental reruns.
+
+Tests marked ``demo`` read the finished embedded demo (``snakemake --cores 2`` first; ``make e2e``
+does both).
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+DEMO = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
+
+
+def dry_run(*args: str) -> str:
+    out = subprocess.run([*SNAKEMAKE, "-n", *args], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout + out.stderr
+
+
+def with_config(tmp_path: Path, change) -> str:
+    config = yaml.safe_load(yaml.safe_dump(DEMO))
+    change(config["experiments"]["demo"])
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda e: e.update(levels="8"), "levels"),
+    (lambda e: e["branches"].update(levels=[12]), "experiments.demo.branches.levels"),
+    (lambda e: e["lrr"].update(arms=["bnn-snr_code"]), "experiments.demo.lrr.arms"),
+    (lambda e: e["train"].update(epoch=3), "epoch"),
+    (lambda e: e.update(arms=["bnn-magnitude"]), "arms"),
+])
+def test_bad_config_names_the_key(tmp_path, change, message):
+    out = subprocess.run([*SNAKEMAKE, "-n", "--configfile", with_config(tmp_path, change)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert message in out.stdout + out.stderr
+
+
+def test_demo_plans_every_arm_chain_branch_and_level():
+    out = dry_run("--quiet", "rules", "--forceall")
+    train = int(re.search(r"^train\s+(\d+)", out, re.M).group(1))
+    e = DEMO["experiments"]["demo"]
+    expected = (len(e["arms"]) * (e["levels"] + 1) + len(e["lrr"]["arms"]) * e["levels"]
+                + len(e["branches"]["arms"]) * len(e["branches"]["levels"]) * 4
+                + len(e["transplant"]["levels"]))
+    assert train == expected
+
+
+@pytest.mark.demo
+def test_demo_tables_have_every_run():
+    tables = ROOT / "results/demo/tables"
+    runs = pq.read_table(tables / "runs.parquet").to_pandas()
+    e = DEMO["experiments"]["demo"]
+    main = runs[(runs.chain == "imp") & (runs.branch == "main")]
+    assert sorted(main.arm.unique()) == sorted(e["arms"])
+    assert set(main.level) == set(range(e["levels"] + 1))
+    assert set(runs[runs.chain == "lrr"].arm) == set(e["lrr"]["arms"])
+    assert set(runs.branch) == {"main", "reinit", "shuffle_global", "shuffle_even",
+                                "shuffle_layerwise", "transplant"}
+    # the last level keeps ceil-pruned ≈ 0.8^levels of the prunable weights
+    last = main[main.level == e["levels"]].remaining_fraction
+    assert last.between(0.8 ** e["levels"] - 0.01, 0.8 ** e["levels"] + 0.01).all()
+    assert (main[main.level == 0].best_test_acc > 0.9).all()
+    assert runs.loc[runs.branch == "transplant", "ticket_search_seconds"].gt(0).all()
+    for name in ("epochs", "layers", "calibration"):
+        assert pq.read_metadata(tables / f"{name}.parquet").num_rows > len(runs)
+    assert (ROOT / "results/demo/report/accuracy_mace.svg").stat().st_size > 1000
+
+
+@pytest.mark.demo
+def test_second_run_has_nothing_to_do():
+    assert "Nothing to be done" in dry_run()
+
+
+@pytest.mark.demo
+def test_changing_one_branch_setting_reruns_only_that_branch(tmp_path):
+    config = with_config(tmp_path, lambda e: e["branches"].setdefault("seeds", {}).update(shuffle_even=99))
+    out = dry_run("--configfile", config, "--printshellcmds")
+    outputs = re.findall(r"^\s+output: (.+)$", out, re.M)
+    runs = {p for line in outputs for p in line.split(", ") if "/runs/" in p}
+    assert runs and all("/shuffle_even/" in p for p in runs)
+    rules = set(re.findall(r"^(?:local)?rule (\w+):", out, re.M))
+    assert rules <= {"branch_mask", "train", "aggregate", "figure", "all"}
