@@ -48,19 +48,31 @@ def test_pruned_entries_add_nothing_to_kl():
     assert layer.kl("closed").item() < full
 
 
-@pytest.mark.parametrize("model,shape", [("lenet_300_100", (1, 8, 8)), ("resnet20", (3, 8, 8)),
-                                         ("vit_tiny", (3, 8, 8))])
+@pytest.mark.parametrize(
+    "model,shape", [("lenet_300_100", (1, 8, 8)), ("resnet20", (3, 8, 8)), ("vit_tiny", (3, 8, 8))]
+)
 def test_s_sample_forward_equals_separate_single_sample_forwards(model, shape):
-    net = build(model, shape, 10, BayesHparams(conv_strategy="grouped"), seed=0,
-                **({"patch": 4, "depth": 1} if model.startswith("vit") else {}))
+    net = build(
+        model,
+        shape,
+        10,
+        BayesHparams(conv_strategy="grouped"),
+        seed=0,
+        **({"patch": 4, "depth": 1} if model.startswith("vit") else {}),
+    )
     net.eval()  # BatchNorm with running statistics: samples do not interact
     x = torch.randn(3, *shape)
     samples = 4
-    noise = {name: {t: torch.randn(samples, *getattr(layer, f"{t}_mean").shape)
-                    for t in layer.tensor_names()} for name, layer in net._vi}
+    noise = {
+        name: {
+            t: torch.randn(samples, *getattr(layer, f"{t}_mean").shape)
+            for t in layer.tensor_names()
+        }
+        for name, layer in net._vi
+    }
     together = net(x, samples, noise)
     for s in range(samples):
-        single = {n: {t: e[s:s + 1] for t, e in d.items()} for n, d in noise.items()}
+        single = {n: {t: e[s : s + 1] for t, e in d.items()} for n, d in noise.items()}
         torch.testing.assert_close(net(x, 1, single)[0], together[s], rtol=1e-4, atol=1e-5)
 
 

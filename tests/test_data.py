@@ -36,8 +36,9 @@ def test_loader_shuffles_augments_and_normalises():
     y = torch.arange(50)
     mean, std = torch.full((3,), 0.5), torch.full((3,), 0.25)
     g = torch.Generator().manual_seed(0)
-    loader = data.DeviceLoader(x, y, 16, mean, std, torch.device("cpu"), train=True,
-                               augment=True, generator=g)
+    loader = data.DeviceLoader(
+        x, y, 16, mean, std, torch.device("cpu"), train=True, augment=True, generator=g
+    )
     batches = list(loader)
     assert len(batches) == len(loader) == 4
     labels = torch.cat([b[1] for b in batches])
@@ -50,9 +51,17 @@ def test_loader_shuffles_augments_and_normalises():
 
 def test_crop_and_flip_move_pixels_consistently():
     x = torch.arange(64, dtype=torch.uint8).view(1, 1, 8, 8).repeat(64, 1, 1, 1)
-    loader = data.DeviceLoader(x, torch.zeros(64, dtype=torch.long), 64, torch.zeros(1),
-                               torch.ones(1), torch.device("cpu"), train=True, augment=True,
-                               generator=torch.Generator().manual_seed(1))
+    loader = data.DeviceLoader(
+        x,
+        torch.zeros(64, dtype=torch.long),
+        64,
+        torch.zeros(1),
+        torch.ones(1),
+        torch.device("cpu"),
+        train=True,
+        augment=True,
+        generator=torch.Generator().manual_seed(1),
+    )
     out, _ = next(iter(loader))
     out = (out * 255).round()
     # every output is a shifted (and maybe mirrored) window of the zero-padded image

@@ -28,15 +28,21 @@ def test_remaining_fraction_follows_the_ceil_arithmetic():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(1, 40), min_size=1, max_size=4), st.floats(0.05, 0.9),
-       st.integers(0, 2**31 - 1), st.booleans())
+@given(
+    st.lists(st.integers(1, 40), min_size=1, max_size=4),
+    st.floats(0.05, 0.9),
+    st.integers(0, 2**31 - 1),
+    st.booleans(),
+)
 def test_pruning_invariants(sizes, rate, seed, ties):
     rng = np.random.default_rng(seed)
     m = {f"t{i}": rng.random(n) < 0.8 for i, n in enumerate(sizes)}
     if not any(v.any() for v in m.values()):
         return
-    s = {k: (rng.integers(0, 3, v.shape) if ties else rng.random(v.shape)).astype(float)
-         for k, v in m.items()}
+    s = {
+        k: (rng.integers(0, 3, v.shape) if ties else rng.random(v.shape)).astype(float)
+        for k, v in m.items()
+    }
     new = prune.prune(s, m, rate)
     before, after = masks.counts(m)[1], masks.counts(new)[1]
     assert after == before - math.ceil(rate * before)
@@ -78,10 +84,15 @@ def test_shuffles_keep_their_promised_counts_and_move_positions():
 
 
 def test_transplant_copies_w0_into_mu_bit_for_bit():
-    det = {"c.weight": np.random.default_rng(0).normal(size=(3, 2)).astype(np.float32),
-           "bn.weight": np.ones(3, np.float32)}
-    bnn = {"c.weight_mean": np.zeros((3, 2), np.float32),
-           "c.weight_log_std": np.full((3, 2), -5, np.float32), "bn.weight": np.zeros(3)}
+    det = {
+        "c.weight": np.random.default_rng(0).normal(size=(3, 2)).astype(np.float32),
+        "bn.weight": np.ones(3, np.float32),
+    }
+    bnn = {
+        "c.weight_mean": np.zeros((3, 2), np.float32),
+        "c.weight_log_std": np.full((3, 2), -5, np.float32),
+        "bn.weight": np.zeros(3),
+    }
     out = transplant.transplant_state(det, bnn, "constant", 0.01)
     assert np.array_equal(out["c.weight_mean"], det["c.weight"])
     np.testing.assert_allclose(np.exp(out["c.weight_log_std"]), 0.01, rtol=1e-6)

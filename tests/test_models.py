@@ -13,8 +13,15 @@ COUNTS = {  # deterministic parameter counts (weights + biases + norms)
 }
 
 
-@pytest.mark.parametrize("name,shape", [("lenet_300_100", (1, 28, 28)), ("resnet20", (3, 32, 32)),
-                                        ("vgg11", (3, 32, 32)), ("vit_tiny", (3, 32, 32))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("lenet_300_100", (1, 28, 28)),
+        ("resnet20", (3, 32, 32)),
+        ("vgg11", (3, 32, 32)),
+        ("vit_tiny", (3, 32, 32)),
+    ],
+)
 def test_builds_deterministic_and_bayesian(name, shape):
     det = build(name, shape, 10)
     bnn = build(name, shape, 10, BayesHparams())
@@ -22,9 +29,12 @@ def test_builds_deterministic_and_bayesian(name, shape):
     n_bnn = sum(p.numel() for p in bnn.parameters())
     if name in COUNTS:
         assert n_det == COUNTS[name]
-    norms = sum(p.numel() for m in det.modules()
-                if isinstance(m, torch.nn.BatchNorm2d | torch.nn.LayerNorm)
-                for p in m.parameters())
+    norms = sum(
+        p.numel()
+        for m in det.modules()
+        if isinstance(m, torch.nn.BatchNorm2d | torch.nn.LayerNorm)
+        for p in m.parameters()
+    )
     assert n_bnn == 2 * (n_det - norms) + norms  # mean + log_std per weight, norms unchanged
     x = torch.randn(2, *shape)
     assert det(x).shape == (1, 2, 10)

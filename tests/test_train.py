@@ -75,11 +75,13 @@ def test_divergence_names_the_run_and_epoch(digits):
     with torch.no_grad():
         net.net.fc.weight.fill_(math.inf)
     with pytest.raises(train.TrainingDiverged, match="demo-run: .* in epoch 1"):
-        train.train(net, digits, TrainHparams(epochs=2, batch_size=64), None, seed=0,
-                    name="demo-run")
+        train.train(
+            net, digits, TrainHparams(epochs=2, batch_size=64), None, seed=0, name="demo-run"
+        )
 
 
 def test_lr_schedule():
     hp = TrainHparams(lr=1.0, milestones=(80, 120), gamma=0.1, warmup_epochs=2)
     assert [hp.lr_factor(e) for e in (0, 1, 79, 80, 120)] == pytest.approx(
-        [0.5, 1.0, 1.0, 0.1, 0.01])
+        [0.5, 1.0, 1.0, 0.1, 0.01]
+    )

@@ -32,16 +32,23 @@ def with_config(tmp_path: Path, change) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda e: e.update(levels="8"), "levels"),
-    (lambda e: e["branches"].update(levels=[12]), "experiments.demo.branches.levels"),
-    (lambda e: e["lrr"].update(arms=["bnn-snr_code"]), "experiments.demo.lrr.arms"),
-    (lambda e: e["train"].update(epoch=3), "epoch"),
-    (lambda e: e.update(arms=["bnn-magnitude"]), "arms"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda e: e.update(levels="8"), "levels"),
+        (lambda e: e["branches"].update(levels=[12]), "experiments.demo.branches.levels"),
+        (lambda e: e["lrr"].update(arms=["bnn-snr_code"]), "experiments.demo.lrr.arms"),
+        (lambda e: e["train"].update(epoch=3), "epoch"),
+        (lambda e: e.update(arms=["bnn-magnitude"]), "arms"),
+    ],
+)
 def test_bad_config_names_the_key(tmp_path, change, message):
-    out = subprocess.run([*SNAKEMAKE, "-n", "--configfile", with_config(tmp_path, change)],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [*SNAKEMAKE, "-n", "--configfile", with_config(tmp_path, change)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0
     assert message in out.stdout + out.stderr
 
@@ -50,9 +57,12 @@ def test_demo_plans_every_arm_chain_branch_and_level():
     out = dry_run("--quiet", "rules", "--forceall")
     train = int(re.search(r"^train\s+(\d+)", out, re.M).group(1))
     e = DEMO["experiments"]["demo"]
-    expected = (len(e["arms"]) * (e["levels"] + 1) + len(e["lrr"]["arms"]) * e["levels"]
-                + len(e["branches"]["arms"]) * len(e["branches"]["levels"]) * 4
-                + len(e["transplant"]["levels"]))
+    expected = (
+        len(e["arms"]) * (e["levels"] + 1)
+        + len(e["lrr"]["arms"]) * e["levels"]
+        + len(e["branches"]["arms"]) * len(e["branches"]["levels"]) * 4
+        + len(e["transplant"]["levels"])
+    )
     assert train == expected
 
 
@@ -65,8 +75,14 @@ def test_demo_tables_have_every_run():
     assert sorted(main.arm.unique()) == sorted(e["arms"])
     assert set(main.level) == set(range(e["levels"] + 1))
     assert set(runs[runs.chain == "lrr"].arm) == set(e["lrr"]["arms"])
-    assert set(runs.branch) == {"main", "reinit", "shuffle_global", "shuffle_even",
-                                "shuffle_layerwise", "transplant"}
+    assert set(runs.branch) == {
+        "main",
+        "reinit",
+        "shuffle_global",
+        "shuffle_even",
+        "shuffle_layerwise",
+        "transplant",
+    }
     # the last level keeps ceil-pruned ≈ 0.8^levels of the prunable weights
     last = main[main.level == e["levels"]].remaining_fraction
     assert last.between(0.8 ** e["levels"] - 0.01, 0.8 ** e["levels"] + 0.01).all()
@@ -84,7 +100,9 @@ def test_second_run_has_nothing_to_do():
 
 @pytest.mark.demo
 def test_changing_one_branch_setting_reruns_only_that_branch(tmp_path):
-    config = with_config(tmp_path, lambda e: e["branches"].setdefault("seeds", {}).update(shuffle_even=99))
+    config = with_config(
+        tmp_path, lambda e: e["branches"].setdefault("seeds", {}).update(shuffle_even=99)
+    )
     out = dry_run("--configfile", config, "--printshellcmds")
     outputs = re.findall(r"^\s+output: (.+)$", out, re.M)
     runs = {p for line in outputs for p in line.split(", ") if "/runs/" in p}
