@@ -1,0 +1,60 @@
+"""The step benchmark and the ``blth bench`` command (tiny LeNet cases only)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from blth import bench
+
+FIELDS = {"model", "impl", "bayesian", "samples", "batch", "device", "images_per_s", "step_ms"}
+
+
+def test_run_lenet_det_and_bayes():
+    cases = bench.cases(["lenet_300_100"], ["blth"])
+    assert [(c.impl, c.bayesian, c.samples) for c in cases] == [
+        ("blth", False, 1),
+        ("blth", True, bench.SAMPLES),
+    ]
+    printed = io.StringIO()
+    rows = bench.run(cases, quick=True, device="cpu", out=printed, steps=2)
+    assert [json.loads(line) for line in printed.getvalue().splitlines()] == rows
+    det, bayes = rows
+    for row in rows:
+        assert row.keys() >= FIELDS
+        assert row["model"] == "lenet_300_100" and row["impl"] == "blth"
+        assert row["batch"] == 128 and row["device"] == "cpu" and row["steps"] == 2
+        assert row["step_ms"] > 0 and row["images_per_s"] > 0
+        assert row["images_per_s"] == pytest.approx(128e3 / row["step_ms"], rel=1e-3)
+    assert not det["bayesian"] and "ratio_to_det_x_samples" not in det
+    assert bayes["bayesian"] and bayes["samples"] == 10
+    expected = bayes["step_ms"] / (10 * det["step_ms"])
+    assert bayes["ratio_to_det_x_samples"] == pytest.approx(expected, rel=1e-2)
+
+
+def test_unknown_model_is_rejected():
+    with pytest.raises(ValueError, match="unknown benchmark model"):
+        bench.cases(["alexnet"])
+
+
+def test_cli_bench_quick(tmp_path: Path):
+    out = tmp_path / "bench.jsonl"
+    src = str(Path(bench.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "blth.cli", "bench", "--quick", "--models", "lenet_300_100"]
+    cmd += ["--impl", "blth", "--threads", "1", "--device", "cpu", "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [(r["model"], r["impl"], r["bayesian"]) for r in rows] == [
+        ("lenet_300_100", "blth", False),
+        ("lenet_300_100", "blth", True),
+    ]
+    assert all(r["step_ms"] > 0 and r["images_per_s"] > 0 for r in rows)
+    assert rows[1]["ratio_to_det_x_samples"] > 0
+    assert [json.loads(line) for line in out.read_text().splitlines()] == rows
