@@ -38,6 +38,26 @@ def test_run_lenet_det_and_bayes():
     assert bayes["ratio_to_det_x_samples"] == pytest.approx(expected, rel=1e-2)
 
 
+def test_torch_blue_missing_is_skipped(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "torch_blue_available", lambda: False)
+    cases = bench.cases(["lenet_300_100"])
+    assert {c.impl for c in cases} == {"blth", "torch_blue"}
+    rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    assert [(r["impl"], r["bayesian"]) for r in rows] == [("blth", False), ("blth", True)]
+    assert "torch_blue is not installed" in capsys.readouterr().err
+
+
+def test_torch_blue_lenet_case():
+    pytest.importorskip("torch_blue")
+    cases = [
+        bench.Case("lenet_300_100", "blth", False),
+        bench.Case("lenet_300_100", "torch_blue", True),
+    ]
+    det, bayes = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    assert bayes["impl"] == "torch_blue" and bayes["samples"] == 10 and bayes["step_ms"] > 0
+    assert bayes["ratio_to_det_x_samples"] > 0
+
+
 def test_unknown_model_is_rejected():
     with pytest.raises(ValueError, match="unknown benchmark model"):
         bench.cases(["alexnet"])

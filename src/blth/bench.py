@@ -53,16 +53,25 @@ def cases(models: Iterable[str] = MODELS, impls: Iterable[str] = IMPLS) -> list[
     return out
 
 
+# (warm-up steps, rounds, timed steps per round); every case of a model gets the same number of
+# rounds, so the cases alternate until the end (blocks of about equal wall time).
+PLANS = {  # (quick, model, bayesian)
+    (True, "lenet_300_100", False): (5, 4, 10),
+    (True, "lenet_300_100", True): (2, 4, 5),
+    (True, "resnet20", False): (1, 3, 2),
+    (True, "resnet20", True): (1, 3, 1),
+    (False, "lenet_300_100", False): (20, 10, 40),
+    (False, "lenet_300_100", True): (3, 10, 20),
+    (False, "resnet20", False): (3, 5, 6),
+    (False, "resnet20", True): (2, 5, 2),
+}
+
+
 def schedule(case: Case, quick: bool, steps: int | None = None) -> tuple[int, int, int]:
-    """(warm-up steps, timed steps, steps per interleaved block); ``steps`` overrides."""
+    """(warm-up steps, rounds, timed steps per round); ``steps`` gives (1, steps, 1)."""
     if steps is not None:
         return 1, steps, 1
-    heavy = case.model == "resnet20" and case.bayesian
-    if quick:
-        return (1, 3, 1) if heavy else (2, 10 if case.model == "resnet20" else 20, 5)
-    if heavy:
-        return 2, 10, 2
-    return (3, 30, 5) if case.model == "resnet20" else (10, 200, 20)
+    return PLANS[quick, case.model, case.bayesian]
 
 
 # --------------------------------------------------------------------------- step builders
@@ -215,11 +224,12 @@ def _run_group(
             steps[case]()
         _sync(device)
     times: dict[Case, list[float]] = {case: [] for case in group}
-    pending = [c for c in group if plans[c][1] > 0]
-    while pending:  # round robin over blocks of steps
-        for case in pending:
-            _, total, block = plans[case]
-            for _ in range(min(block, total - len(times[case]))):
+    for round_ in range(max(plans[c][1] for c in group)):  # round robin over blocks of steps
+        for case in group:
+            _, rounds, block = plans[case]
+            if round_ >= rounds:
+                continue
+            for _ in range(block):
                 _sync(device)
                 t0 = time.perf_counter()
                 loss = steps[case]()
@@ -227,7 +237,6 @@ def _run_group(
                 times[case].append(time.perf_counter() - t0)
             if not torch.isfinite(loss).item():
                 raise RuntimeError(f"non-finite loss in benchmark case {case}")
-        pending = [c for c in pending if len(times[c]) < plans[c][1]]
     return times
 
 
@@ -271,6 +280,7 @@ def run(
                 "step_ms_min": round(1e3 * min(times[case]), 3),
                 "step_ms_max": round(1e3 * max(times[case]), 3),
                 "steps": len(times[case]),
+                "mode": "quick" if quick else "normal",
                 "threads": torch.get_num_threads(),
                 "torch": torch.__version__,
             }

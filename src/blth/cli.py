@@ -55,7 +55,13 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="few steps (about a minute on 2 cores)")
     b.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     b.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    b.add_argument("--impl", nargs="+", choices=list(IMPLS), default=list(IMPLS))
+    b.add_argument(
+        "--impl",
+        nargs="+",
+        choices=list(IMPLS),
+        default=list(IMPLS),
+        help="Bayesian implementations (the deterministic blth reference always runs)",
+    )
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")
     b.set_defaults(func=_bench)
