@@ -190,7 +190,11 @@ def branch_seed(w):
     return [exp(w)["branches"]["seeds"].get(w.branch, 0), int(w.seed), int(w.level)]
 
 
-def resource(name):
+def resource(name, per_attempt=False):
+    """A training job's resource from its experiment's config; ``per_attempt``: times the
+    attempt, so a retry after an out-of-memory kill asks for more."""
+    if per_attempt:
+        return lambda w, attempt: exp(w)["resources"][name] * attempt
     return lambda w: exp(w)["resources"][name]
 
 

@@ -21,7 +21,7 @@ rule train:
     threads: resource("threads")
     resources:
         gpu=resource("gpu"),
-        mem_mb=resource("mem_mb"),
+        mem_mb=resource("mem_mb", per_attempt=True),
         runtime=resource("runtime"),
     params:
         spec=train_spec,

@@ -117,36 +117,41 @@ def train_run(
     """
     import torch
 
-    from blth import artefacts, config, data, train
+    from blth import artefacts, config, data, gpus, train
 
     torch.set_num_threads(max(1, threads))
-    device = select_device(spec["device"])
-    images = data.load(data_path)
-    net, bayes = model_for(spec, images, start, mask, device)
-    masks.save_state(net.numpy_state(), out["init"], net.describe())
-    hp = config.train_hparams(spec["train"])
-    key = hashlib.sha256(
-        (json.dumps(spec, sort_keys=True) + _file_digest(start, mask, data_path)).encode()
-    ).hexdigest()
-    result = train.train(
-        net,
-        images,
-        hp,
-        bayes,
-        seed=spec["seed"],
-        device=device,
-        checkpoint=Path(checkpoint),
-        run_key=key,
-        name=spec["name"],
-    )
-    masks.save_state(net.numpy_state(), out["final"], net.describe())
-    rows = [
-        {**spec["identity"], **{k: v for k, v in r.items() if k != "images"}, "device": device}
-        for r in result.epochs
-    ]
-    artefacts.write_table(rows, out["epochs"], "epochs")
-    write_predictions(net, images, bayes, spec["passes"], spec["seed"], device, out["predictions"])
-    Path(checkpoint).unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
+    # several visible GPUs (a workstation): claim one for this job, see blth.gpus
+    with gpus.device_for_job(select_device(spec["device"])) as device:
+        if device.startswith("cuda:"):
+            torch.cuda.set_device(device)  # no stray CUDA context on GPU 0
+        images = data.load(data_path)
+        net, bayes = model_for(spec, images, start, mask, device)
+        masks.save_state(net.numpy_state(), out["init"], net.describe())
+        hp = config.train_hparams(spec["train"])
+        key = hashlib.sha256(
+            (json.dumps(spec, sort_keys=True) + _file_digest(start, mask, data_path)).encode()
+        ).hexdigest()
+        result = train.train(
+            net,
+            images,
+            hp,
+            bayes,
+            seed=spec["seed"],
+            device=device,
+            checkpoint=Path(checkpoint),
+            run_key=key,
+            name=spec["name"],
+        )
+        masks.save_state(net.numpy_state(), out["final"], net.describe())
+        rows = [
+            {**spec["identity"], **{k: v for k, v in r.items() if k != "images"}, "device": device}
+            for r in result.epochs
+        ]
+        artefacts.write_table(rows, out["epochs"], "epochs")
+        write_predictions(
+            net, images, bayes, spec["passes"], spec["seed"], device, out["predictions"]
+        )
+        Path(checkpoint).unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
     log.info(
         "%s: %.1f s training, %.0f images/s, best test accuracy %.4f",
         spec["name"],
