@@ -68,7 +68,9 @@ def model_for(spec: dict, images, state_path: str, mask_path: str, device: str):
     return net.to(device), bayes
 
 
-def write_predictions(net, images, bayes, passes: int, seed: int, device: str, path: str) -> None:
+def write_predictions(
+    net, images, bayes, passes: int, seed: int, device: str, path: str, batch_size: int
+) -> None:
     """Repeated stochastic passes of the final weights over the test set -> Parquet."""
     import numpy as np
     import pyarrow as pa
@@ -80,7 +82,7 @@ def write_predictions(net, images, bayes, passes: int, seed: int, device: str, p
     from blth.train import predict
 
     mean, std = images.channel_stats()
-    loader = DeviceLoader(images.test_x, images.test_y, 1000, mean, std, torch.device(device))
+    loader = DeviceLoader(images.test_x, images.test_y, batch_size, mean, std, torch.device(device))
     samples = bayes.eval_samples if bayes else 1
     columns: dict[str, list] = {"pass": [], "mutual_information": [], "label": []}
     columns.update({f"p{c}": [] for c in range(images.classes)})
@@ -149,7 +151,14 @@ def train_run(
         ]
         artefacts.write_table(rows, out["epochs"], "epochs")
         write_predictions(
-            net, images, bayes, spec["passes"], spec["seed"], device, out["predictions"]
+            net,
+            images,
+            bayes,
+            spec["passes"],
+            spec["seed"],
+            device,
+            out["predictions"],
+            hp.eval_batch_size,
         )
         Path(checkpoint).unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
     log.info(
