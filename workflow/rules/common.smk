@@ -1,6 +1,7 @@
 """Config validation, path helpers and every input function of the workflow."""
 
 import hashlib
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -12,7 +13,9 @@ from blth.report import FIGURES
 
 validate(config, "../schemas/config.schema.yaml")
 
-EXPERIMENTS = config["experiments"]
+# Keys sorted at every depth: params compare as ordered dicts, and reordering keys in a
+# config file must not make a finished job look changed.
+EXPERIMENTS = json.loads(json.dumps(config["experiments"], sort_keys=True))
 BRANCH_KINDS = ("reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise")
 PACKAGE = Path(workflow.basedir).parent / "src" / "blth"
 
