@@ -61,6 +61,39 @@ def test_resume_gives_the_same_final_weights(digits, tmp_path):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
+def test_rewind_point_is_the_dense_runs_state_at_that_epoch(digits, tmp_path):
+    """A run stopped at epoch k (the rewind point) and resumed ends exactly like the
+    uninterrupted dense run: the rewind state is that run's state after k epochs."""
+    hp = TrainHparams(epochs=3, batch_size=64, milestones=(2,))
+
+    def fresh():
+        return build("lenet_300_100", digits.input_shape, digits.classes, seed=0)
+
+    straight = fresh()
+    full = train.train(straight, digits, hp, None, seed=5)
+    ckpt = tmp_path / "run.pt"
+    point = fresh()
+    head = train.train(point, digits, hp, None, seed=5, checkpoint=ckpt, run_key="k", stop_epoch=1)
+    assert [r["epoch"] for r in head.epochs] == [1]
+    assert head.epochs[0]["train_loss"] == full.epochs[0]["train_loss"]
+    resumed = fresh()
+    rest = train.train(resumed, digits, hp, None, seed=5, checkpoint=ckpt, run_key="k")
+    assert rest.resumed_from == 1 and [r["epoch"] for r in rest.epochs] == [1, 2, 3]
+    for a, b, c in zip(*(m.state_dict().values() for m in (straight, resumed, point))):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+        assert a.dtype != torch.float32 or not torch.equal(a, c)  # the point is epoch 1's
+
+
+def test_late_rewound_run_continues_the_schedule(digits):
+    hp = TrainHparams(epochs=4, batch_size=64, milestones=(2,))
+    net = build("lenet_300_100", digits.input_shape, digits.classes, seed=0)
+    result = train.train(net, digits, hp, None, seed=0, start_epoch=1)
+    assert [r["epoch"] for r in result.epochs] == [2, 3, 4]
+    assert [r["lr"] for r in result.epochs] == pytest.approx([1e-3, 1e-4, 1e-4])
+    with pytest.raises(ValueError, match="start_epoch"):
+        train.train(net, digits, hp, None, seed=0, start_epoch=5)
+
+
 def test_checkpoint_of_another_run_is_ignored(digits, tmp_path):
     hp = TrainHparams(epochs=1, batch_size=64)
     ckpt = tmp_path / "run.pt"

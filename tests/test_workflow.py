@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from workdir import copy_repo, env_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -109,3 +111,57 @@ def test_changing_one_branch_setting_reruns_only_that_branch(tmp_path):
     assert runs and all("/shuffle_even/" in p for p in runs)
     rules = set(re.findall(r"^(?:local)?rule (\w+):", out, re.M))
     assert rules <= {"branch_mask", "train", "aggregate", "figure", "all"}
+
+
+def test_rewind_epoch_beyond_training_names_the_key(tmp_path):
+    config = with_config(tmp_path, lambda e: e.setdefault("pruning", {}).update(rewind_epoch=8))
+    out = subprocess.run(
+        [*SNAKEMAKE, "-n", "--configfile", config], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode != 0
+    assert "experiments.demo.pruning.rewind_epoch: 8 must be below" in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
+    """rewind_epoch = 1: one rewind point per network kind; every IMP ticket, branch and the
+    transplant start from it at epoch 2, while the dense runs and LRR train every epoch."""
+    work = copy_repo(tmp_path)
+    config = yaml.safe_load((ROOT / "tests/data/slurm.yaml").read_text())
+    study = config["experiments"].pop("slurm")
+    study["train"]["epochs"] = 3
+    study["pruning"] = {"rewind_epoch": 1}
+    config["experiments"]["rewind"] = study
+    (work / "rewind.yaml").write_text(yaml.safe_dump(config))
+    tables = [f"results/rewind/tables/{name}.parquet" for name in ("runs", "epochs")]
+    out = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", "--configfile", "rewind.yaml", "--", *tables],
+        cwd=work,
+        env=env_for(work),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = work / "results" / "rewind"
+    assert sorted(p.relative_to(results).as_posix() for p in results.glob("rewind/*/*/*")) == [
+        "rewind/bnn/s0/e1.safetensors",
+        "rewind/det/s0/e1.safetensors",
+    ]
+    epochs = pq.read_table(results / "tables" / "epochs.parquet").to_pandas()
+    first = epochs.groupby(["arm", "chain", "level", "branch"]).epoch.agg(["min", "max", "size"])
+    dense_or_lrr = first.index.get_level_values("chain") == "lrr"
+    dense_or_lrr |= first.index.get_level_values("level") == 0
+    assert (first[dense_or_lrr]["min"] == 1).all() and (first[dense_or_lrr]["size"] == 3).all()
+    assert (first[~dense_or_lrr]["min"] == 2).all() and (first[~dense_or_lrr]["size"] == 2).all()
+    assert (first["max"] == 3).all()
+    # a level-2 ticket starts from the rewind point under its mask, bit for bit
+    from blth.lottery import masks
+
+    rewind, _ = masks.load_state(results / "rewind/det/s0/e1.safetensors")
+    run = results / "runs/det/s0/imp/L2/main"
+    start, _ = masks.load_state(run / "init.safetensors")
+    mask = masks.load_masks(run / "mask.safetensors")
+    for name, keep in mask.items():
+        np.testing.assert_array_equal(start[name], rewind[name] * keep)
+    assert 0 < np.mean([m.mean() for m in mask.values()]) < 1

@@ -128,15 +128,25 @@ def train(
     checkpoint: Path | None = None,
     run_key: str = "",
     name: str = "run",
+    start_epoch: int = 0,
+    stop_epoch: int | None = None,
 ) -> TrainResult:
     """Train ``model`` in place (masks already applied) and return its per-epoch log.
 
-    ``checkpoint``: scratch file written every epoch; a later call with the same ``run_key``
-    resumes from it. Raises :class:`TrainingDiverged` naming ``name`` and the epoch.
+    Epochs ``start_epoch`` .. ``stop_epoch`` (default ``hp.epochs``) of the schedule run, so a
+    late-rewound ticket continues the schedule at its rewind epoch and a rewind point stops
+    there. ``checkpoint``: scratch file written every epoch; a later call with the same
+    ``run_key`` resumes from it. Raises :class:`TrainingDiverged` naming ``name`` and the epoch.
     """
     device = torch.device(device)
+    stop_epoch = hp.epochs if stop_epoch is None else stop_epoch
     if model.bayesian != (bayes is not None):
         raise ValueError(f"{name}: bayes hparams must be given exactly for Bayesian models")
+    if not 0 <= start_epoch <= stop_epoch <= hp.epochs:
+        raise ValueError(
+            f"{name}: need 0 <= start_epoch ({start_epoch}) <= stop_epoch ({stop_epoch}) "
+            f"<= epochs ({hp.epochs})"
+        )
     model.to(device).train()
     mean, std = data.channel_stats()
     data_gen = torch.Generator(device).manual_seed(seed)
@@ -171,7 +181,7 @@ def train(
         log.info("%s: resuming after epoch %d from %s", name, result.resumed_from, checkpoint)
 
     n_train = len(data.train_y)
-    for epoch in range(result.resumed_from, hp.epochs):
+    for epoch in range(start_epoch + result.resumed_from, stop_epoch):
         lr = hp.lr * hp.lr_factor(epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -221,14 +231,13 @@ def train(
             "images_per_second": n_train / seconds,
         }
         result.epochs.append(row)
-        done = len(result.epochs) - result.resumed_from
-        eta = (time.perf_counter() - start) * (hp.epochs - epoch - 1) if done else 0.0
+        eta = (time.perf_counter() - start) * (stop_epoch - epoch - 1)  # training + test pass
         log.info(
             "%s epoch %d/%d loss %.4g (nll %.4f kl %.4g) train_acc %.4f test_acc %.4f "
             "lr %.2g %.0f img/s ETA %s",
             name,
             epoch + 1,
-            hp.epochs,
+            stop_epoch,
             row["train_loss"],
             row["train_nll"],
             kl_sum / n_train,

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from snakemake.utils import validate
 
-from blth.config import bayes_hparams
+from blth.config import bayes_hparams, train_hparams
 from blth.lottery.arms import Arm
 from blth.report import FIGURES
 
@@ -25,6 +25,7 @@ wildcard_constraints:
     arm=r"(det|bnn)(-[a-z_]+)?",
     kind=r"det|bnn",
     seed=r"\d+",
+    epoch=r"\d+",
     init_seed=r"\d+",
     chain=r"imp|lrr",
     level=r"\d+",
@@ -50,6 +51,12 @@ def check_experiment(name, exp):
             raise ValueError(
                 f"{where}.{key}.levels: {too_deep} exceed {where}.levels = {exp['levels']}"
             )
+    epochs = train_hparams(exp["train"]).epochs
+    if exp["pruning"]["rewind_epoch"] >= epochs:
+        raise ValueError(
+            f"{where}.pruning.rewind_epoch: {exp['pruning']['rewind_epoch']} must be below "
+            f"{where}.train.epochs = {epochs}"
+        )
     if exp["transplant"]["levels"] and "det" not in exp["arms"]:
         raise ValueError(f"{where}.transplant needs the arm 'det' in {where}.arms")
 
@@ -105,6 +112,22 @@ def init_file(experiment, kind, seed):
     return f"results/{experiment}/init/{kind}/s{seed}.safetensors"
 
 
+def rewind_epoch(w):
+    return exp(w)["pruning"]["rewind_epoch"]
+
+
+def rewind_file(experiment, kind, seed, epoch):
+    """The dense run's state after ``epoch`` epochs: where late-rewound tickets restart."""
+    return f"results/{experiment}/rewind/{kind}/s{seed}/e{epoch}.safetensors"
+
+
+def rewound_init(w, kind):
+    """Initial state of IMP tickets: the initialisation, or the late rewind point."""
+    if rewind_epoch(w) == 0:
+        return init_file(w.experiment, kind, w.seed)
+    return rewind_file(w.experiment, kind, w.seed, rewind_epoch(w))
+
+
 def data_file(w):
     return f"results/{w.experiment}/data/{EXPERIMENTS[w.experiment]['dataset']}.safetensors"
 
@@ -153,7 +176,19 @@ def start_weights(w):
     if w.chain == "lrr":  # learning-rate rewinding: continue from the previous level
         chain, level = previous_run(w)
         return run_file(w, "final.safetensors", chain, level, "main")
-    return init_file(w.experiment, kind(w), w.seed)
+    if is_dense_run(w):
+        return init_file(w.experiment, kind(w), w.seed)
+    return rewound_init(w, kind(w))
+
+
+def is_dense_run(w):
+    return w.chain == "imp" and int(w.level) == 0 and w.branch == "main"
+
+
+def start_epoch(w):
+    """Epoch of the schedule a run starts at: IMP tickets and their branches continue from
+    the rewind epoch; the dense run and the LRR chain train the whole schedule."""
+    return 0 if w.chain == "lrr" or is_dense_run(w) else rewind_epoch(w)
 
 
 def identity(w):
@@ -184,8 +219,25 @@ def train_spec(w):
         "bayes": e["bayes"],
         "train": e["train"],
         "seed": int(w.seed),
+        "start_epoch": start_epoch(w),
         "device": config["device"],
         "passes": e["evaluation"]["passes"],
+    }
+
+
+def rewind_spec(w):
+    """The first ``epoch`` epochs of the dense run (same seed and settings: the same state)."""
+    e = exp(w)
+    return {
+        "name": f"{w.experiment}/{w.kind}/s{w.seed}/rewind/e{w.epoch}",
+        "model": e["model"],
+        "model_options": e["model_options"],
+        "bayesian": w.kind == "bnn",
+        "bayes": e["bayes"],
+        "train": e["train"],
+        "seed": int(w.seed),
+        "stop_epoch": int(w.epoch),
+        "device": config["device"],
     }
 
 

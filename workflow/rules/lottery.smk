@@ -18,9 +18,10 @@ rule init_weights:
 
 
 rule transplant_init:
-    """Bayesian start whose μ is the deterministic w₀ (paper section 8)."""
+    """Bayesian start whose μ is the deterministic w₀, or its late rewind point (paper
+    section 8)."""
     input:
-        det=lambda w: init_file(w.experiment, "det", w.seed),
+        det=lambda w: rewound_init(w, "det"),
         bnn=lambda w: init_file(w.experiment, "bnn", w.seed),
     output:
         "results/{experiment}/init/transplant/s{seed}.safetensors",

@@ -29,3 +29,29 @@ rule train:
         code=CODE["train"],
     script:
         "../../scripts/train.py"
+
+
+rule rewind_point:
+    """Late rewinding: the dense run's first epochs, whose state IMP tickets restart from."""
+    input:
+        data=data_file,
+        start=lambda w: init_file(w.experiment, w.kind, w.seed),
+    output:
+        "results/{experiment}/rewind/{kind}/s{seed}/e{epoch}.safetensors",
+    log:
+        "results/{experiment}/logs/rewind_point/{kind}/s{seed}/e{epoch}.log",
+    benchmark:
+        "results/{experiment}/benchmarks/rewind_point/{kind}/s{seed}/e{epoch}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: resource("threads")
+    resources:
+        gpu=resource("gpu"),
+        mem_mb=resource("mem_mb", per_attempt=True),
+        runtime=resource("runtime"),
+    params:
+        spec=rewind_spec,
+        checkpoint="results/{experiment}/checkpoints/rewind/{kind}/s{seed}/e{epoch}.pt",
+        code=CODE["train"],
+    script:
+        "../../scripts/rewind_point.py"

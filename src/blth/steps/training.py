@@ -32,10 +32,10 @@ def init_weights(
     )
 
 
-def _file_digest(*paths: str) -> str:
+def _file_digest(*paths: str | None) -> str:
     h = hashlib.sha256()
     for p in paths:
-        h.update(Path(p).read_bytes())
+        h.update(b"" if p is None else Path(p).read_bytes())
     return h.hexdigest()
 
 
@@ -49,7 +49,7 @@ def select_device(requested: str) -> str:
     return requested
 
 
-def model_for(spec: dict, images, state_path: str, mask_path: str, device: str):
+def model_for(spec: dict, images, state_path: str, mask_path: str | None, device: str):
     from blth import config
     from blth.models import build
 
@@ -64,7 +64,8 @@ def model_for(spec: dict, images, state_path: str, mask_path: str, device: str):
     )
     state, _ = masks.load_state(state_path)
     net.load_numpy_state(state)
-    net.apply_masks(masks.load_masks(mask_path))
+    if mask_path is not None:
+        net.apply_masks(masks.load_masks(mask_path))
     return net.to(device), bayes
 
 
@@ -107,15 +108,17 @@ def train_run(
     spec: dict,
     data_path: str,
     start: str,
-    mask: str,
+    mask: str | None,
     out: dict[str, str],
     checkpoint: str,
     threads: int,
 ) -> None:
-    """Train one run from ``start`` under ``mask``; resumable through ``checkpoint``.
+    """Train one run from ``start`` under ``mask`` (None: dense); resumable through
+    ``checkpoint``.
 
-    ``out`` names the files written: init, final (safetensors states), epochs and
-    predictions (Parquet).
+    ``spec`` may set ``start_epoch`` (a late-rewound ticket) and ``stop_epoch`` (a rewind
+    point). ``out`` names the files written: final (safetensors state, always), and when given
+    init (the masked start), epochs and predictions (Parquet).
     """
     import torch
 
@@ -128,7 +131,8 @@ def train_run(
             torch.cuda.set_device(device)  # no stray CUDA context on GPU 0
         images = data.load(data_path)
         net, bayes = model_for(spec, images, start, mask, device)
-        masks.save_state(net.numpy_state(), out["init"], net.describe())
+        if "init" in out:
+            masks.save_state(net.numpy_state(), out["init"], net.describe())
         hp = config.train_hparams(spec["train"])
         key = hashlib.sha256(
             (json.dumps(spec, sort_keys=True) + _file_digest(start, mask, data_path)).encode()
@@ -143,28 +147,36 @@ def train_run(
             checkpoint=Path(checkpoint),
             run_key=key,
             name=spec["name"],
+            start_epoch=spec.get("start_epoch", 0),
+            stop_epoch=spec.get("stop_epoch"),
         )
         masks.save_state(net.numpy_state(), out["final"], net.describe())
-        rows = [
-            {**spec["identity"], **{k: v for k, v in r.items() if k != "images"}, "device": device}
-            for r in result.epochs
-        ]
-        artefacts.write_table(rows, out["epochs"], "epochs")
-        write_predictions(
-            net,
-            images,
-            bayes,
-            spec["passes"],
-            spec["seed"],
-            device,
-            out["predictions"],
-            hp.eval_batch_size,
-        )
+        if "epochs" in out:
+            rows = [
+                {
+                    **spec["identity"],
+                    **{k: v for k, v in r.items() if k != "images"},
+                    "device": device,
+                }
+                for r in result.epochs
+            ]
+            artefacts.write_table(rows, out["epochs"], "epochs")
+        if "predictions" in out:
+            write_predictions(
+                net,
+                images,
+                bayes,
+                spec["passes"],
+                spec["seed"],
+                device,
+                out["predictions"],
+                hp.eval_batch_size,
+            )
         Path(checkpoint).unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
     log.info(
         "%s: %.1f s training, %.0f images/s, best test accuracy %.4f",
         spec["name"],
         result.train_seconds,
         result.images_per_second,
-        max(r["test_acc"] for r in result.epochs),
+        max((r["test_acc"] for r in result.epochs), default=float("nan")),
     )
