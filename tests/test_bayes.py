@@ -27,14 +27,22 @@ def test_mc_kl_converges_to_closed_form():
     assert layer.kl("mc").item() == pytest.approx(layer.kl("closed").item(), rel=0.02)
 
 
-@pytest.mark.parametrize("strategy", ["loop", "grouped"])
-def test_masked_weights_are_zero_in_every_sample_and_get_no_gradient(strategy):
-    layer = VIConv2d(2, 3, 3, padding=1, strategy=strategy)
+@pytest.mark.parametrize("per_sample", [True, False])
+def test_masked_weights_are_zero_in_every_sample_and_get_no_gradient(per_sample):
+    layer = VIConv2d(2, 3, 3, padding=1)
     mask = torch.rand(layer.weight_mask.shape) < 0.5
     layer.weight_mask.copy_(mask)
+    layer.per_sample = per_sample
     layer.draw(4, None)
-    assert torch.all(layer.sampled["weight"][:, ~mask] == 0)
-    out = layer(torch.randn(4 * 5, 2, 6, 6))
+    if per_sample:
+        out = 0
+        for s in range(4):
+            layer.active = s
+            assert torch.all(layer.sample("weight")[~mask] == 0)
+            out = out + layer(torch.randn(5, 2, 6, 6))
+    else:
+        assert torch.all(layer.sample("weight")[:, ~mask] == 0)
+        out = layer(torch.randn(4 * 5, 2, 6, 6))
     (out.sum() + layer.kl("closed")).backward()
     assert torch.all(layer.weight_mean.grad[~mask] == 0)
     assert torch.all(layer.weight_log_std.grad[~mask] == 0)
@@ -48,18 +56,20 @@ def test_pruned_entries_add_nothing_to_kl():
     assert layer.kl("closed").item() < full
 
 
+@pytest.mark.parametrize("strategy", ["per_sample", "stacked"])
 @pytest.mark.parametrize(
     "model,shape", [("lenet_300_100", (1, 8, 8)), ("resnet20", (3, 8, 8)), ("vit_tiny", (3, 8, 8))]
 )
-def test_s_sample_forward_equals_separate_single_sample_forwards(model, shape):
+def test_s_sample_forward_equals_separate_single_sample_forwards(model, shape, strategy):
     net = build(
         model,
         shape,
         10,
-        BayesHparams(conv_strategy="grouped"),
+        BayesHparams(sample_strategy=strategy),
         seed=0,
         **({"patch": 4, "depth": 1} if model.startswith("vit") else {}),
     )
+    assert net.per_sample == (strategy == "per_sample")
     net.eval()  # BatchNorm with running statistics: samples do not interact
     x = torch.randn(3, *shape)
     samples = 4
@@ -76,12 +86,32 @@ def test_s_sample_forward_equals_separate_single_sample_forwards(model, shape):
         torch.testing.assert_close(net(x, 1, single)[0], together[s], rtol=1e-4, atol=1e-5)
 
 
-def test_loop_and_grouped_convolutions_agree():
-    a = VIConv2d(3, 4, 3, stride=2, padding=1, strategy="loop")
-    b = VIConv2d(3, 4, 3, stride=2, padding=1, strategy="grouped")
-    b.load_state_dict(a.state_dict())
-    noise = {t: torch.randn(3, *getattr(a, f"{t}_mean").shape) for t in a.tensor_names()}
-    a.draw(3, None, noise)
-    b.draw(3, None, noise)
-    x = torch.randn(3 * 2, 3, 8, 8)
-    torch.testing.assert_close(a(x), b(x), rtol=1e-4, atol=1e-5)
+@pytest.mark.parametrize("model,shape", [("lenet_300_100", (1, 8, 8)), ("resnet20", (3, 8, 8))])
+def test_strategies_give_the_same_logits_gradients_and_batchnorm_statistics(model, shape):
+    """per_sample and stacked compute the same training step: BatchNorm normalises each sample
+    with its own batch statistics in both."""
+    nets = {
+        s: build(model, shape, 10, BayesHparams(sample_strategy=s), seed=0)
+        for s in ("per_sample", "stacked")
+    }
+    x = torch.randn(6, *shape)
+    noise = {
+        name: {t: torch.randn(3, *getattr(layer, f"{t}_mean").shape) for t in layer.tensor_names()}
+        for name, layer in nets["stacked"]._vi
+    }
+    logits = {}
+    for s, net in nets.items():
+        logits[s] = net(x, 3, noise)
+        (logits[s].square().mean() + net.kl()).backward()
+    torch.testing.assert_close(logits["per_sample"], logits["stacked"], rtol=1e-5, atol=1e-5)
+    a, b = (dict(n.net.named_parameters()) for n in nets.values())
+    for name in a:
+        torch.testing.assert_close(a[name].grad, b[name].grad, rtol=1e-4, atol=1e-6)
+    a, b = (dict(n.net.named_buffers()) for n in nets.values())
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
+
+
+def test_unknown_sample_strategy_names_the_key():
+    with pytest.raises(ValueError, match="bayes.sample_strategy"):
+        BayesHparams(sample_strategy="loop")

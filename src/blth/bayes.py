@@ -1,12 +1,19 @@
 """Mean-field Gaussian variational layers with pruning masks, and their KL divergence.
 
-Every prunable layer (deterministic or variational) carries boolean masks ``weight_mask`` and
-``bias_mask``. A pruned entry is exactly 0 in every weight sample (μ and σ are multiplied by the
-mask before sampling), adds nothing to the KL, and receives zero gradient.
+Every prunable layer (deterministic or variational) carries 0/1 masks ``weight_mask`` and
+``bias_mask``, stored as floats so that applying them costs no bool-to-float conversion. A pruned
+entry is exactly 0 in every weight sample (μ and σ are multiplied by the mask before sampling),
+adds nothing to the KL, and receives zero gradient.
 
-Activations of a Bayesian network are sample-major: a batch of B inputs evaluated under S weight
-samples travels as one tensor of shape [S*B, ...]; sample s owns rows s*B .. (s+1)*B-1. Each
-sample is one weight draw shared by the whole batch (the paper's estimator, as torch_blue).
+Each of the S weight samples is one draw shared by the whole batch (the paper's estimator, as
+torch_blue). Two ways to compute the S forward passes, chosen by ``bayes.sample_strategy``:
+
+- ``per_sample`` (CPU default): the network runs once per sample on [B, ...] inputs, all in one
+  autograd graph; a layer reads the weights of sample ``active``. Activations stay as small as the
+  deterministic network's, which is what a CPU's caches need.
+- ``stacked`` (CUDA default): activations are sample-major, one tensor [S*B, ...] in which sample s
+  owns rows s*B .. (s+1)*B-1; linear layers use one batched matmul and convolutions one grouped
+  convolution, so a GPU gets few, large kernels.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from blth.hparams import BayesHparams
 
 def _register_masks(module: nn.Module, weight_shape: torch.Size, has_bias: bool, out: int) -> None:
     # Masks are not persistent: they travel as their own artefact (mask.safetensors).
-    module.register_buffer("weight_mask", torch.ones(weight_shape, dtype=torch.bool), False)
-    mask = torch.ones(out, dtype=torch.bool) if has_bias else None
+    module.register_buffer("weight_mask", torch.ones(weight_shape), False)
+    mask = torch.ones(out) if has_bias else None
     module.register_buffer("bias_mask", mask, False)
 
 
@@ -52,6 +59,35 @@ class MaskedConv2d(nn.Conv2d):
         return self._conv_forward(x, self.weight * self.weight_mask, bias)
 
 
+class _PerSampleWeights(torch.autograd.Function):
+    """w_s = μ̃ + σ̃ ⊙ ε_s for every sample s, as S separate weight tensors.
+
+    The backward accumulates Σ_s g_s and Σ_s g_s ⊙ ε_s in place, one sample at a time, so the S
+    weight gradients are never stacked into one [S, *shape] tensor that would overflow the
+    caches (the main cost of the generic autograd path for large layers).
+    """
+
+    @staticmethod
+    def forward(ctx, mean: Tensor, std: Tensor, eps: Tensor) -> tuple[Tensor, ...]:
+        ctx.save_for_backward(eps)
+        ctx.set_materialize_grads(False)
+        return tuple(torch.addcmul(mean, std, e) for e in eps.unbind(0))
+
+    @staticmethod
+    def backward(ctx, *grads: Tensor | None) -> tuple[Tensor | None, Tensor | None, None]:
+        (eps,) = ctx.saved_tensors
+        grad_mean = grad_std = None
+        for g, e in zip(grads, eps.unbind(0)):
+            if g is None:  # a sample whose weights did not reach the loss
+                continue
+            if grad_mean is None:
+                grad_mean, grad_std = g.clone(), g * e
+            else:
+                grad_mean.add_(g)
+                grad_std.addcmul_(g, e)
+        return grad_mean, grad_std, None
+
+
 class VILayer(nn.Module):
     """Mean-field Gaussian weights w ~ N(μ, σ²), σ = exp(log_std), with masks and KL.
 
@@ -76,8 +112,11 @@ class VILayer(nn.Module):
         self.bias_mean = nn.Parameter(torch.empty(out)) if bias else None
         self.bias_log_std = nn.Parameter(torch.empty(out)) if bias else None
         _register_masks(self, torch.Size(weight_shape), bias, out)
-        self.sampled: dict[str, Tensor] = {}  # "weight"/"bias" -> [S, *shape], set by draw()
-        self.noise: dict[str, Tensor] = {}
+        self.per_sample = False  # set by the model: one network pass per sample, see module doc
+        self.active: int | None = None  # per_sample: the sample being computed
+        self.noise: dict[str, Tensor] = {}  # "weight"/"bias" -> ε [S, *shape], set by draw()
+        self.sampled: dict[str, Tensor] = {}  # stacked: weights [S, *shape]
+        self._per_sample: dict[str, tuple[Tensor, ...]] = {}  # per_sample: S weight tensors
         self.reset_parameters()
 
     def tensor_names(self) -> tuple[str, ...]:
@@ -100,7 +139,7 @@ class VILayer(nn.Module):
         noise: dict[str, Tensor] | None = None,
     ) -> None:
         """Sample S weight sets w = m⊙(μ + σ·ε); ``noise`` injects ε (tests, exact replays)."""
-        self.sampled, self.noise = {}, {}
+        self.sampled, self.noise, self._per_sample = {}, {}, {}
         for name in self.tensor_names():
             mean, log_std, mask = self._triple(name)
             if noise is not None:
@@ -113,7 +152,20 @@ class VILayer(nn.Module):
                     dtype=mean.dtype,
                 )
             self.noise[name] = eps
-            self.sampled[name] = torch.addcmul(mean * mask, log_std.exp() * mask, eps)
+            if self.per_sample:
+                weights = _PerSampleWeights.apply(mean * mask, log_std.exp() * mask, eps)
+                self._per_sample[name] = weights
+            else:
+                self.sampled[name] = torch.addcmul(mean * mask, log_std.exp() * mask, eps)
+
+    def sample(self, name: str) -> Tensor | None:
+        """Weights of the active sample (per_sample), or of all samples [S, *shape] (stacked);
+        None for a missing bias."""
+        if name not in self.noise:
+            return None
+        if self.active is None:
+            return self.sampled[name]
+        return self._per_sample[name][self.active]
 
     def _triple(self, name: str) -> tuple[Tensor, Tensor, Tensor]:
         return (
@@ -135,7 +187,8 @@ class VILayer(nn.Module):
                 )
                 total = total + (per_entry * mask).sum()
             else:  # log q(w_s) - log p(w_s), averaged over the S samples of the last draw
-                eps, w = self.noise[name], self.sampled[name]
+                eps = self.noise[name]
+                w = torch.addcmul(mean * mask, log_std.exp() * mask, eps)
                 per_entry = (log_prior - log_std) - 0.5 * eps**2 + w**2 / (2 * var_prior)
                 total = total + (per_entry * mask).sum() / eps.shape[0]
         return total
@@ -158,6 +211,8 @@ class VILinear(VILayer):
         )
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.active is not None:
+            return F.linear(x, self.sample("weight"), self.sample("bias"))
         w = self.sampled["weight"]  # [S, out, in]
         samples = w.shape[0]
         xs = x.reshape(samples, -1, self.in_features)
@@ -169,7 +224,7 @@ class VILinear(VILayer):
 
 
 class VIConv2d(VILayer):
-    """Variational 2-D convolution on sample-major inputs [S*B, C, H, W]."""
+    """Variational 2-D convolution on [B, C, H, W] (per_sample) or [S*B, C, H, W] (stacked)."""
 
     def __init__(
         self,
@@ -181,26 +236,20 @@ class VIConv2d(VILayer):
         bias: bool = True,
         prior_std: float = 1.0,
         init_std: float = 0.01,
-        strategy: str = "loop",
     ) -> None:
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.stride, self.padding, self.strategy = stride, padding, strategy
+        self.stride, self.padding = stride, padding
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         super().__init__(
             shape, out_channels, bias, in_channels * kernel_size**2, prior_std, init_std
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        w, b = self.sampled["weight"], self.sampled.get("bias")
+        w, b = self.sample("weight"), self.sample("bias")
+        if self.active is not None:
+            return F.conv2d(x, w, b, self.stride, self.padding)
+        # stacked: samples become the groups of one convolution, [B, S*C, H, W]
         samples = w.shape[0]
-        if self.strategy == "loop" or samples == 1:
-            chunks = x.chunk(samples)
-            outs = [
-                F.conv2d(chunks[s], w[s], None if b is None else b[s], self.stride, self.padding)
-                for s in range(samples)
-            ]
-            return torch.cat(outs) if samples > 1 else outs[0]
-        # grouped: samples become groups of one convolution, [B, S*C, H, W]
         batch = x.shape[0] // samples
         xg = x.reshape(samples, batch, *x.shape[1:]).transpose(0, 1).flatten(1, 2)
         out = F.conv2d(
@@ -216,7 +265,7 @@ class VIConv2d(VILayer):
 
 
 class SampleBatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm with per-sample batch statistics on sample-major inputs (as under vmap)."""
+    """BatchNorm with per-sample batch statistics, also on stacked inputs (as under vmap)."""
 
     samples: int = 1
 
@@ -231,11 +280,21 @@ class Layers:
     """Layer factory: one model definition gives the deterministic and the Bayesian network."""
 
     bayes: BayesHparams | None = None  # None: deterministic
-    device_type: str = "cpu"  # picks the per-sample convolution strategy when "auto"
+    device_type: str = "cpu"  # picks the sample strategy when bayes.sample_strategy is "auto"
 
     @property
     def bayesian(self) -> bool:
         return self.bayes is not None
+
+    @property
+    def per_sample(self) -> bool:
+        """Whether the network runs once per weight sample (see the module docstring)."""
+        if self.bayes is None:
+            return False
+        strategy = self.bayes.sample_strategy
+        if strategy == "auto":
+            strategy = "stacked" if self.device_type == "cuda" else "per_sample"
+        return strategy == "per_sample"
 
     def linear(self, i: int, o: int, bias: bool = True, classifier: bool = False) -> nn.Module:
         if self.bayes is None:
@@ -250,12 +309,7 @@ class Layers:
     ) -> nn.Module:
         if self.bayes is None:
             return MaskedConv2d(i, o, k, stride=stride, padding=padding, bias=bias)
-        strategy = self.bayes.conv_strategy
-        if strategy == "auto":
-            strategy = "grouped" if self.device_type == "cuda" else "loop"
-        return VIConv2d(
-            i, o, k, stride, padding, bias, self.bayes.prior_std, self.bayes.init_std, strategy
-        )
+        return VIConv2d(i, o, k, stride, padding, bias, self.bayes.prior_std, self.bayes.init_std)
 
     def batchnorm2d(self, channels: int) -> nn.Module:
         track = self.bayes is None or self.bayes.batchnorm_stats == "running"

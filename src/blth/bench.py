@@ -22,7 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 MODELS = {"lenet_300_100": (1, 28, 28), "resnet20": (3, 32, 32)}
-IMPLS = ("blth", "torch_blue")
+IMPLS = ("blth", "torch_blue")  # the default Bayesian cases
+# blth with a fixed bayes.sample_strategy instead of the device's default, to compare them
+STRATEGY_IMPLS = ("blth_per_sample", "blth_stacked")
 CLASSES = 10
 BATCH = 128
 SAMPLES = 10
@@ -40,6 +42,11 @@ class Case:
     @property
     def samples(self) -> int:
         return SAMPLES if self.bayesian else 1
+
+    @property
+    def strategy(self) -> str:
+        """bayes.sample_strategy of a blth case ("blth" alone: the device's default)."""
+        return self.impl.removeprefix("blth").removeprefix("_") or "auto"
 
 
 def cases(models: Iterable[str] = MODELS, impls: Iterable[str] = IMPLS) -> list[Case]:
@@ -79,12 +86,15 @@ Step = Callable[[], torch.Tensor]  # one optimiser step; returns the detached lo
 
 
 def _blth_step(case: Case, device: torch.device, x, y) -> Step:
-    from blth.hparams import BayesHparams
+    from blth.hparams import BayesHparams, TrainHparams
     from blth.models import build
     from blth.train import loss_terms
 
-    bayes = BayesHparams(samples=case.samples) if case.bayesian else None
+    bayes = (
+        BayesHparams(samples=case.samples, sample_strategy=case.strategy) if case.bayesian else None
+    )
     model = build(case.model, MODELS[case.model], CLASSES, bayes, 0, device.type).to(device)
+    model.set_channels_last(TrainHparams().channels_last)  # the training default
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=LR)
 
@@ -187,6 +197,14 @@ def _torch_blue_step(case: Case, device: torch.device, x, y) -> Step:
     return step
 
 
+def _resolved_strategy(case: Case, device: torch.device) -> str:
+    from blth.bayes import Layers
+    from blth.hparams import BayesHparams
+
+    layers = Layers(BayesHparams(sample_strategy=case.strategy), device.type)
+    return "per_sample" if layers.per_sample else "stacked"
+
+
 def torch_blue_available() -> bool:
     try:
         import torch_blue  # noqa: F401
@@ -216,7 +234,7 @@ def _run_group(
     y = torch.randint(0, CLASSES, (BATCH,), generator=gen).to(device)
     steps, plans = {}, {}
     for case in group:
-        build = _blth_step if case.impl == "blth" else _torch_blue_step
+        build = _torch_blue_step if case.impl == "torch_blue" else _blth_step
         steps[case] = build(case, device, x, y)
         plans[case] = schedule(case, quick, steps_override)
     for case in group:  # warm-up (allocator, oneDNN primitive caches, lazy inits)
@@ -284,6 +302,8 @@ def run(
                 "threads": torch.get_num_threads(),
                 "torch": torch.__version__,
             }
+            if case.bayesian and case.impl != "torch_blue":
+                row["sample_strategy"] = _resolved_strategy(case, device)
             if case.bayesian:
                 ratio = None if det_ms is None else step_ms / (case.samples * det_ms)
                 row["ratio_to_det_x_samples"] = None if ratio is None else round(ratio, 3)

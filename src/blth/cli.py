@@ -43,7 +43,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from blth.bench import IMPLS, MODELS
+    from blth.bench import IMPLS, MODELS, STRATEGY_IMPLS
 
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -58,9 +58,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--impl",
         nargs="+",
-        choices=list(IMPLS),
+        choices=[*IMPLS, *STRATEGY_IMPLS],
         default=list(IMPLS),
-        help="Bayesian implementations (the deterministic blth reference always runs)",
+        help="Bayesian implementations (the deterministic blth reference always runs); "
+        "blth_per_sample / blth_stacked fix bayes.sample_strategy, blth uses the device's default",
     )
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")

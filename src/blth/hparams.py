@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KL_KINDS = ("closed", "mc")
-CONV_STRATEGIES = ("auto", "loop", "grouped")
+SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,16 @@ class BayesHparams:
     classifier_init_std: float | None = None  # σ₀ factor of the final layer; None = init_std
     kl: str = "closed"  # closed-form KL or the Monte-Carlo estimate of torch_blue
     temperature: float = 0.1  # KL weight T in  N·NLL + T·KL
-    conv_strategy: str = "auto"  # per-sample convs: loop (CPU) or one grouped conv (GPU)
+    sample_strategy: str = "auto"  # per_sample (CPU) or stacked (CUDA) passes, see blth.bayes
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
 
     def __post_init__(self) -> None:
         if self.kl not in KL_KINDS:
             raise ValueError(f"bayes.kl must be one of {KL_KINDS}, got {self.kl!r}")
-        if self.conv_strategy not in CONV_STRATEGIES:
+        if self.sample_strategy not in SAMPLE_STRATEGIES:
             raise ValueError(
-                f"bayes.conv_strategy must be one of {CONV_STRATEGIES}, got {self.conv_strategy!r}"
+                f"bayes.sample_strategy must be one of {SAMPLE_STRATEGIES}, "
+                f"got {self.sample_strategy!r}"
             )
         if self.batchnorm_stats not in ("running", "batch"):
             raise ValueError(
@@ -55,6 +56,7 @@ class TrainHparams:
     eval_batch_size: int = 1000
     amp: bool = True  # bf16 autocast on CUDA (parameters stay fp32); ignored on the CPU
     compile: bool = False  # torch.compile the model
+    channels_last: bool = True  # NHWC layout for networks with convolutions (faster convs)
 
     def lr_factor(self, epoch: int) -> float:
         """Multiplier of ``lr`` during ``epoch`` (0-based)."""

@@ -148,6 +148,7 @@ def train(
             f"<= epochs ({hp.epochs})"
         )
     model.to(device).train()
+    model.set_channels_last(hp.channels_last)
     mean, std = data.channel_stats()
     data_gen = torch.Generator(device).manual_seed(seed)
     model.generator = torch.Generator(device).manual_seed(seed + 1)

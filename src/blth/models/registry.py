@@ -92,4 +92,4 @@ def build(
         torch.manual_seed(seed)
         net = builder(match, layers, tuple(input_shape), classes, **options)
         (init_bayesian if layers.bayesian else init_deterministic)(net)
-    return Classifier(net, layers.bayesian, classifier="fc")
+    return Classifier(net, layers.bayesian, classifier="fc", per_sample=layers.per_sample)
