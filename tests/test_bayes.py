@@ -69,7 +69,7 @@ def test_s_sample_forward_equals_separate_single_sample_forwards(model, shape, s
         seed=0,
         **({"patch": 4, "depth": 1} if model.startswith("vit") else {}),
     )
-    assert net.per_sample == (strategy == "per_sample")
+    assert net.bayes.per_sample_on("cpu") == (strategy == "per_sample")
     net.eval()  # BatchNorm with running statistics: samples do not interact
     x = torch.randn(3, *shape)
     samples = 4
@@ -115,3 +115,11 @@ def test_strategies_give_the_same_logits_gradients_and_batchnorm_statistics(mode
 def test_unknown_sample_strategy_names_the_key():
     with pytest.raises(ValueError, match="bayes.sample_strategy"):
         BayesHparams(sample_strategy="loop")
+
+
+def test_auto_strategy_follows_the_device_of_the_input():
+    assert BayesHparams().per_sample_on("cpu") and not BayesHparams().per_sample_on("cuda")
+    assert BayesHparams(sample_strategy="stacked").per_sample_on("cpu") is False
+    net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(), seed=0)
+    net(torch.randn(2, 1, 8, 8), 3)
+    assert all(layer.per_sample for _, layer in net._vi)  # CPU input: one pass per sample

@@ -112,7 +112,7 @@ class VILayer(nn.Module):
         self.bias_mean = nn.Parameter(torch.empty(out)) if bias else None
         self.bias_log_std = nn.Parameter(torch.empty(out)) if bias else None
         _register_masks(self, torch.Size(weight_shape), bias, out)
-        self.per_sample = False  # set by the model: one network pass per sample, see module doc
+        self.per_sample = False  # set by the model before each draw, see the module docstring
         self.active: int | None = None  # per_sample: the sample being computed
         self.noise: dict[str, Tensor] = {}  # "weight"/"bias" -> ε [S, *shape], set by draw()
         self.sampled: dict[str, Tensor] = {}  # stacked: weights [S, *shape]
@@ -280,21 +280,10 @@ class Layers:
     """Layer factory: one model definition gives the deterministic and the Bayesian network."""
 
     bayes: BayesHparams | None = None  # None: deterministic
-    device_type: str = "cpu"  # picks the sample strategy when bayes.sample_strategy is "auto"
 
     @property
     def bayesian(self) -> bool:
         return self.bayes is not None
-
-    @property
-    def per_sample(self) -> bool:
-        """Whether the network runs once per weight sample (see the module docstring)."""
-        if self.bayes is None:
-            return False
-        strategy = self.bayes.sample_strategy
-        if strategy == "auto":
-            strategy = "stacked" if self.device_type == "cuda" else "per_sample"
-        return strategy == "per_sample"
 
     def linear(self, i: int, o: int, bias: bool = True, classifier: bool = False) -> nn.Module:
         if self.bayes is None:

@@ -93,7 +93,7 @@ def _blth_step(case: Case, device: torch.device, x, y) -> Step:
     bayes = (
         BayesHparams(samples=case.samples, sample_strategy=case.strategy) if case.bayesian else None
     )
-    model = build(case.model, MODELS[case.model], CLASSES, bayes, 0, device.type).to(device)
+    model = build(case.model, MODELS[case.model], CLASSES, bayes, seed=0).to(device)
     model.set_channels_last(TrainHparams().channels_last)  # the training default
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=LR)
@@ -198,11 +198,10 @@ def _torch_blue_step(case: Case, device: torch.device, x, y) -> Step:
 
 
 def _resolved_strategy(case: Case, device: torch.device) -> str:
-    from blth.bayes import Layers
     from blth.hparams import BayesHparams
 
-    layers = Layers(BayesHparams(sample_strategy=case.strategy), device.type)
-    return "per_sample" if layers.per_sample else "stacked"
+    per_sample = BayesHparams(sample_strategy=case.strategy).per_sample_on(device.type)
+    return "per_sample" if per_sample else "stacked"
 
 
 def torch_blue_available() -> bool:

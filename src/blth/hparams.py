@@ -26,6 +26,12 @@ class BayesHparams:
     sample_strategy: str = "auto"  # per_sample (CPU) or stacked (CUDA) passes, see blth.bayes
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
 
+    def per_sample_on(self, device_type: str) -> bool:
+        """Whether ``sample_strategy`` runs the network once per sample on this device."""
+        if self.sample_strategy == "auto":
+            return device_type != "cuda"
+        return self.sample_strategy == "per_sample"
+
     def __post_init__(self) -> None:
         if self.kl not in KL_KINDS:
             raise ValueError(f"bayes.kl must be one of {KL_KINDS}, got {self.kl!r}")

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from blth.bayes import PRUNABLE_TYPES, SampleBatchNorm2d, VIConv2d, VILayer
+from blth.hparams import BayesHparams
 
 Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
 
@@ -20,19 +21,15 @@ class Classifier(nn.Module):
     always returns S = 1. ``classifier`` names the final layer (excluded from pruning by default).
     """
 
-    def __init__(
-        self, net: nn.Module, bayesian: bool, classifier: str, per_sample: bool = False
-    ) -> None:
+    def __init__(self, net: nn.Module, bayes: BayesHparams | None, classifier: str = "fc") -> None:
         super().__init__()
         self.net = net
-        self.bayesian = bayesian
+        self.bayes = bayes
+        self.bayesian = bayes is not None
         self.classifier = classifier
-        self.per_sample = per_sample  # one pass per weight sample (see blth.bayes)
         self.memory_format = torch.contiguous_format  # of 4-D inputs, see set_channels_last
         self.generator: torch.Generator | None = None  # source of weight noise
         self._vi = [(n, m) for n, m in net.named_modules() if isinstance(m, VILayer)]
-        for _, layer in self._vi:
-            layer.per_sample = per_sample
         self._norms = [m for m in net.modules() if isinstance(m, SampleBatchNorm2d)]
 
     def set_channels_last(self, enabled: bool) -> None:
@@ -97,11 +94,13 @@ class Classifier(nn.Module):
             x = x.contiguous(memory_format=self.memory_format)
         if not self.bayesian:
             return self.net(x).unsqueeze(0)
+        per_sample = self.bayes.per_sample_on(x.device.type)  # see blth.bayes
         for name, layer in self._vi:
+            layer.per_sample = per_sample
             layer.draw(samples, self.generator, None if noise is None else noise[name])
         for norm in self._norms:
-            norm.samples = 1 if self.per_sample else samples
-        if self.per_sample:
+            norm.samples = 1 if per_sample else samples
+        if per_sample:
             return torch.stack([self._sample_pass(x, s) for s in range(samples)])
         out = self.net(x.repeat(samples, *([1] * (x.dim() - 1))))
         return out.reshape(samples, batch, -1)

@@ -73,7 +73,6 @@ def build(
     classes: int,
     bayes: BayesHparams | None = None,
     seed: int = 0,
-    device_type: str = "cpu",
     **options,
 ) -> Classifier:
     """Build model ``name`` with initial weights drawn from ``seed`` (global RNG untouched).
@@ -87,9 +86,9 @@ def build(
             break
     else:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(EXAMPLES)}")
-    layers = Layers(bayes, device_type)
+    layers = Layers(bayes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = builder(match, layers, tuple(input_shape), classes, **options)
         (init_bayesian if layers.bayesian else init_deterministic)(net)
-    return Classifier(net, layers.bayesian, classifier="fc", per_sample=layers.per_sample)
+    return Classifier(net, bayes, classifier="fc")

@@ -59,7 +59,6 @@ def model_for(spec: dict, images, state_path: str, mask_path: str | None, device
         images.input_shape,
         images.classes,
         bayes,
-        device_type=device.split(":")[0],
         **spec["model_options"],
     )
     state, _ = masks.load_state(state_path)
