@@ -123,3 +123,44 @@ def test_auto_strategy_follows_the_device_of_the_input():
     net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(), seed=0)
     net(torch.randn(2, 1, 8, 8), 3)
     assert all(layer.per_sample for _, layer in net._vi)  # CPU input: one pass per sample
+
+
+@pytest.mark.parametrize("kind", ["linear", "conv"])
+def test_local_reparam_draws_the_marginal_of_the_weight_sampling_estimator(kind):
+    """Each output of a local-reparameterised layer has the mean and variance that sampling the
+    weights gives (mean-field Gaussian weights: the pre-activations are exactly Gaussian)."""
+    torch.manual_seed(0)
+    if kind == "linear":
+        layers = [VILinear(6, 4, init_std=2.0, local_reparam=lr) for lr in (False, True)]
+        x = torch.randn(3, 6)
+    else:
+        layers = [VIConv2d(2, 3, 3, init_std=2.0, local_reparam=lr) for lr in (False, True)]
+        x = torch.randn(3, 2, 4, 4)
+    weights, local = layers
+    local.load_state_dict(weights.state_dict())
+    for layer in layers:
+        layer.weight_mask[0].fill_(0)  # a pruned unit: its output is the bias alone
+    n = 20_000
+    xs = x.repeat(n, *([1] * (x.dim() - 1)))
+    with torch.no_grad():
+        weights.draw(n, torch.Generator().manual_seed(1))
+        a = weights(xs).reshape(n, *x.shape[:1], -1)
+        local.draw(n, torch.Generator().manual_seed(2))
+        b = local(xs).reshape(n, *x.shape[:1], -1)
+    torch.testing.assert_close(b.mean(0), a.mean(0), atol=0.05 * a.std(0).max().item(), rtol=0)
+    torch.testing.assert_close(b.var(0), a.var(0), rtol=0.06, atol=1e-6)
+
+
+def test_local_reparam_gives_pruned_weights_no_gradient_and_needs_closed_kl():
+    layer = VILinear(5, 3, local_reparam=True)
+    mask = torch.rand(3, 5) < 0.5
+    layer.weight_mask.copy_(mask)
+    layer.draw(2, None)
+    (layer(torch.randn(4, 5)).square().sum() + layer.kl("closed")).backward()
+    assert torch.all(layer.weight_mean.grad[~mask] == 0)
+    assert torch.all(layer.weight_log_std.grad[~mask] == 0)
+    assert torch.isfinite(layer.weight_log_std.grad).all()
+    with pytest.raises(ValueError, match="bayes.kl"):
+        BayesHparams(estimator="local_reparam", kl="mc")
+    with pytest.raises(ValueError, match="bayes.estimator"):
+        BayesHparams(estimator="flipout")

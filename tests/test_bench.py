@@ -78,3 +78,16 @@ def test_cli_bench_quick(tmp_path: Path):
     assert all(r["step_ms"] > 0 and r["images_per_s"] > 0 for r in rows)
     assert rows[1]["ratio_to_det_x_samples"] > 0
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
+
+
+def test_blth_variants_report_their_strategy_and_estimator():
+    cases = [bench.Case("lenet_300_100", impl, True) for impl in sorted(bench.BLTH_VARIANTS)]
+    rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    got = {r["impl"]: (r["sample_strategy"], r["estimator"]) for r in rows}
+    assert got == {
+        "blth": ("per_sample", "weight_samples"),
+        "blth_local_reparam": ("per_sample", "local_reparam"),
+        "blth_per_sample": ("per_sample", "weight_samples"),
+        "blth_stacked": ("stacked", "weight_samples"),
+    }
+    assert all(r["ratio_to_det_x_samples"] is None for r in rows)  # no det case in this run

@@ -16,7 +16,15 @@ def digits(tmp_path_factory):
     return data.prepare("digits", root, root / "digits.safetensors")
 
 
-@pytest.mark.parametrize("bayes", [None, BayesHparams(samples=4, eval_samples=4)])
+@pytest.mark.parametrize(
+    "bayes",
+    [
+        None,
+        BayesHparams(samples=4, eval_samples=4),
+        BayesHparams(samples=4, eval_samples=4, estimator="local_reparam"),
+    ],
+    ids=["det", "bnn", "bnn-local_reparam"],
+)
 def test_lenet_reaches_90_percent_on_digits(digits, bayes):
     torch.set_num_threads(2)
     net = build("lenet_300_100", digits.input_shape, digits.classes, bayes, seed=0)

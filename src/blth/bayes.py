@@ -14,6 +14,11 @@ torch_blue). Two ways to compute the S forward passes, chosen by ``bayes.sample_
 - ``stacked`` (CUDA default): activations are sample-major, one tensor [S*B, ...] in which sample s
   owns rows s*B .. (s+1)*B-1; linear layers use one batched matmul and convolutions one grouped
   convolution, so a GPU gets few, large kernels.
+
+``bayes.estimator: local_reparam`` (off by default) is a different, faster estimator: no weights are
+drawn; each pre-activation is drawn from its Gaussian marginal N(x·μ̃, x²·σ̃²) (local
+reparameterisation, Kingma et al. 2015), which amounts to an independent weight draw per example
+and per sample. Lower gradient variance, but not the paper's estimator.
 """
 
 from __future__ import annotations
@@ -102,8 +107,11 @@ class VILayer(nn.Module):
         fan_in: int,
         prior_std: float,
         init_std: float,
+        local_reparam: bool = False,
     ) -> None:
         super().__init__()
+        self.local_reparam = local_reparam
+        self._generator: torch.Generator | None = None  # local_reparam: for activation noise
         self.fan_in = fan_in
         self.prior_std = prior_std
         self.init_std = init_std
@@ -138,8 +146,13 @@ class VILayer(nn.Module):
         generator: torch.Generator | None,
         noise: dict[str, Tensor] | None = None,
     ) -> None:
-        """Sample S weight sets w = m⊙(μ + σ·ε); ``noise`` injects ε (tests, exact replays)."""
+        """Sample S weight sets w = m⊙(μ + σ·ε); ``noise`` injects ε (tests, exact replays).
+
+        With ``local_reparam`` nothing is drawn here: the forward draws activation noise."""
         self.sampled, self.noise, self._per_sample = {}, {}, {}
+        self._generator = generator
+        if self.local_reparam:
+            return
         for name in self.tensor_names():
             mean, log_std, mask = self._triple(name)
             if noise is not None:
@@ -166,6 +179,23 @@ class VILayer(nn.Module):
         if self.active is None:
             return self.sampled[name]
         return self._per_sample[name][self.active]
+
+    def _local_reparam_forward(self, x: Tensor, op) -> Tensor:
+        """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry."""
+        moments = {}
+        for name in ("weight", "bias"):
+            if name not in self.tensor_names():
+                moments[name] = (None, None)
+                continue
+            mean, log_std, mask = self._triple(name)
+            moments[name] = (mean * mask, torch.exp(2 * log_std) * mask)
+        mean = op(x, moments["weight"][0], moments["bias"][0])
+        var = op(x * x, moments["weight"][1], moments["bias"][1])
+        eps = torch.randn(
+            mean.shape, generator=self._generator, device=mean.device, dtype=mean.dtype
+        )
+        # the clamp keeps the gradient of sqrt finite where every weight of a unit is pruned
+        return torch.addcmul(mean, var.clamp_min(1e-16).sqrt(), eps)
 
     def _triple(self, name: str) -> tuple[Tensor, Tensor, Tensor]:
         return (
@@ -204,13 +234,15 @@ class VILinear(VILayer):
         bias: bool = True,
         prior_std: float = 1.0,
         init_std: float = 0.01,
+        local_reparam: bool = False,
     ) -> None:
         self.in_features, self.out_features = in_features, out_features
-        super().__init__(
-            (out_features, in_features), out_features, bias, in_features, prior_std, init_std
-        )
+        shape = (out_features, in_features)
+        super().__init__(shape, out_features, bias, in_features, prior_std, init_std, local_reparam)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.local_reparam:
+            return self._local_reparam_forward(x, F.linear)
         if self.active is not None:
             return F.linear(x, self.sample("weight"), self.sample("bias"))
         w = self.sampled["weight"]  # [S, out, in]
@@ -236,18 +268,23 @@ class VIConv2d(VILayer):
         bias: bool = True,
         prior_std: float = 1.0,
         init_std: float = 0.01,
+        local_reparam: bool = False,
     ) -> None:
         self.in_channels, self.out_channels = in_channels, out_channels
         self.stride, self.padding = stride, padding
         shape = (out_channels, in_channels, kernel_size, kernel_size)
-        super().__init__(
-            shape, out_channels, bias, in_channels * kernel_size**2, prior_std, init_std
-        )
+        fan_in = in_channels * kernel_size**2
+        super().__init__(shape, out_channels, bias, fan_in, prior_std, init_std, local_reparam)
+
+    def _conv(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        return F.conv2d(x, w, b, self.stride, self.padding)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.local_reparam:
+            return self._local_reparam_forward(x, self._conv)
         w, b = self.sample("weight"), self.sample("bias")
         if self.active is not None:
-            return F.conv2d(x, w, b, self.stride, self.padding)
+            return self._conv(x, w, b)
         # stacked: samples become the groups of one convolution, [B, S*C, H, W]
         samples = w.shape[0]
         batch = x.shape[0] // samples
@@ -291,14 +328,21 @@ class Layers:
         init_std = self.bayes.init_std
         if classifier and self.bayes.classifier_init_std is not None:
             init_std = self.bayes.classifier_init_std
-        return VILinear(i, o, bias, self.bayes.prior_std, init_std)
+        return VILinear(i, o, bias, self.bayes.prior_std, init_std, self._local_reparam)
+
+    @property
+    def _local_reparam(self) -> bool:
+        return self.bayes is not None and self.bayes.estimator == "local_reparam"
 
     def conv2d(
         self, i: int, o: int, k: int, stride: int = 1, padding: int = 0, bias: bool = True
     ) -> nn.Module:
         if self.bayes is None:
             return MaskedConv2d(i, o, k, stride=stride, padding=padding, bias=bias)
-        return VIConv2d(i, o, k, stride, padding, bias, self.bayes.prior_std, self.bayes.init_std)
+        b = self.bayes
+        return VIConv2d(
+            i, o, k, stride, padding, bias, b.prior_std, b.init_std, self._local_reparam
+        )
 
     def batchnorm2d(self, channels: int) -> nn.Module:
         track = self.bayes is None or self.bayes.batchnorm_stats == "running"

@@ -21,10 +21,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from blth.hparams import BayesHparams, TrainHparams
+
 MODELS = {"lenet_300_100": (1, 28, 28), "resnet20": (3, 32, 32)}
 IMPLS = ("blth", "torch_blue")  # the default Bayesian cases
-# blth with a fixed bayes.sample_strategy instead of the device's default, to compare them
-STRATEGY_IMPLS = ("blth_per_sample", "blth_stacked")
+# blth variants: a fixed bayes.sample_strategy instead of the device's default, or the optional
+# local reparameterisation estimator
+BLTH_VARIANTS = {
+    "blth": {},
+    "blth_per_sample": {"sample_strategy": "per_sample"},
+    "blth_stacked": {"sample_strategy": "stacked"},
+    "blth_local_reparam": {"estimator": "local_reparam"},
+}
 CLASSES = 10
 BATCH = 128
 SAMPLES = 10
@@ -43,10 +51,11 @@ class Case:
     def samples(self) -> int:
         return SAMPLES if self.bayesian else 1
 
-    @property
-    def strategy(self) -> str:
-        """bayes.sample_strategy of a blth case ("blth" alone: the device's default)."""
-        return self.impl.removeprefix("blth").removeprefix("_") or "auto"
+    def bayes(self) -> BayesHparams | None:
+        """Settings of a Bayesian blth case (None for deterministic or torch_blue)."""
+        if not self.bayesian or self.impl not in BLTH_VARIANTS:
+            return None
+        return BayesHparams(samples=self.samples, **BLTH_VARIANTS[self.impl])
 
 
 def cases(models: Iterable[str] = MODELS, impls: Iterable[str] = IMPLS) -> list[Case]:
@@ -86,13 +95,10 @@ Step = Callable[[], torch.Tensor]  # one optimiser step; returns the detached lo
 
 
 def _blth_step(case: Case, device: torch.device, x, y) -> Step:
-    from blth.hparams import BayesHparams, TrainHparams
     from blth.models import build
     from blth.train import loss_terms
 
-    bayes = (
-        BayesHparams(samples=case.samples, sample_strategy=case.strategy) if case.bayesian else None
-    )
+    bayes = case.bayes()
     model = build(case.model, MODELS[case.model], CLASSES, bayes, seed=0).to(device)
     model.set_channels_last(TrainHparams().channels_last)  # the training default
     model.train()
@@ -197,13 +203,6 @@ def _torch_blue_step(case: Case, device: torch.device, x, y) -> Step:
     return step
 
 
-def _resolved_strategy(case: Case, device: torch.device) -> str:
-    from blth.hparams import BayesHparams
-
-    per_sample = BayesHparams(sample_strategy=case.strategy).per_sample_on(device.type)
-    return "per_sample" if per_sample else "stacked"
-
-
 def torch_blue_available() -> bool:
     try:
         import torch_blue  # noqa: F401
@@ -301,8 +300,11 @@ def run(
                 "threads": torch.get_num_threads(),
                 "torch": torch.__version__,
             }
-            if case.bayesian and case.impl != "torch_blue":
-                row["sample_strategy"] = _resolved_strategy(case, device)
+            bayes = case.bayes()
+            if bayes is not None:
+                per_sample = bayes.per_sample_on(device.type)
+                row["sample_strategy"] = "per_sample" if per_sample else "stacked"
+                row["estimator"] = bayes.estimator
             if case.bayesian:
                 ratio = None if det_ms is None else step_ms / (case.samples * det_ms)
                 row["ratio_to_det_x_samples"] = None if ratio is None else round(ratio, 3)

@@ -43,7 +43,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from blth.bench import IMPLS, MODELS, STRATEGY_IMPLS
+    from blth.bench import BLTH_VARIANTS, IMPLS, MODELS
 
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -58,10 +58,11 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--impl",
         nargs="+",
-        choices=[*IMPLS, *STRATEGY_IMPLS],
+        choices=sorted({*IMPLS, *BLTH_VARIANTS}),
         default=list(IMPLS),
         help="Bayesian implementations (the deterministic blth reference always runs); "
-        "blth_per_sample / blth_stacked fix bayes.sample_strategy, blth uses the device's default",
+        "blth_per_sample / blth_stacked fix bayes.sample_strategy (blth: the device's default); "
+        "blth_local_reparam uses the local reparameterisation estimator",
     )
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")

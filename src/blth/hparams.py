@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
+ESTIMATORS = ("weight_samples", "local_reparam")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,9 @@ class BayesHparams:
     kl: str = "closed"  # closed-form KL or the Monte-Carlo estimate of torch_blue
     temperature: float = 0.1  # KL weight T in  N·NLL + T·KL
     sample_strategy: str = "auto"  # per_sample (CPU) or stacked (CUDA) passes, see blth.bayes
+    # weight_samples: the paper's S weight draws shared by the batch; local_reparam: a faster
+    # estimator with independent weights per example (Kingma et al. 2015), see blth.bayes
+    estimator: str = "weight_samples"
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
 
     def per_sample_on(self, device_type: str) -> bool:
@@ -39,6 +43,13 @@ class BayesHparams:
             raise ValueError(
                 f"bayes.sample_strategy must be one of {SAMPLE_STRATEGIES}, "
                 f"got {self.sample_strategy!r}"
+            )
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"bayes.estimator must be one of {ESTIMATORS}, got {self.estimator!r}")
+        if self.estimator == "local_reparam" and self.kl != "closed":
+            raise ValueError(
+                "bayes.kl: 'mc' needs weight samples; bayes.estimator 'local_reparam' "
+                "draws none, use kl: closed"
             )
         if self.batchnorm_stats not in ("running", "batch"):
             raise ValueError(
