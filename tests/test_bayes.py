@@ -164,3 +164,13 @@ def test_local_reparam_gives_pruned_weights_no_gradient_and_needs_closed_kl():
         BayesHparams(estimator="local_reparam", kl="mc")
     with pytest.raises(ValueError, match="bayes.estimator"):
         BayesHparams(estimator="flipout")
+
+
+def test_local_reparam_reuses_first_layer_moments_but_draws_fresh_noise_per_sample():
+    net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(estimator="local_reparam"), seed=0)
+    with torch.no_grad():
+        logits = net(torch.randn(4, 1, 8, 8), 3)
+    assert logits.shape == (3, 4, 10)
+    assert not torch.equal(logits[0], logits[1])  # every sample has its own noise
+    first = net.net.hidden[0]
+    assert first._moments is not None and net.net.fc._moments is not None

@@ -112,6 +112,7 @@ class VILayer(nn.Module):
         super().__init__()
         self.local_reparam = local_reparam
         self._generator: torch.Generator | None = None  # local_reparam: for activation noise
+        self._moments: tuple | None = None  # local_reparam: (key, input, mean, var), see forward
         self.fan_in = fan_in
         self.prior_std = prior_std
         self.init_std = init_std
@@ -150,7 +151,7 @@ class VILayer(nn.Module):
 
         With ``local_reparam`` nothing is drawn here: the forward draws activation noise."""
         self.sampled, self.noise, self._per_sample = {}, {}, {}
-        self._generator = generator
+        self._generator, self._moments = generator, None
         if self.local_reparam:
             return
         for name in self.tensor_names():
@@ -181,16 +182,25 @@ class VILayer(nn.Module):
         return self._per_sample[name][self.active]
 
     def _local_reparam_forward(self, x: Tensor, op) -> Tensor:
-        """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry."""
-        moments = {}
-        for name in ("weight", "bias"):
-            if name not in self.tensor_names():
-                moments[name] = (None, None)
-                continue
-            mean, log_std, mask = self._triple(name)
-            moments[name] = (mean * mask, torch.exp(2 * log_std) * mask)
-        mean = op(x, moments["weight"][0], moments["bias"][0])
-        var = op(x * x, moments["weight"][1], moments["bias"][1])
+        """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry.
+
+        Under per_sample the first layer sees the same input in every pass: its mean and
+        variance are computed once per draw and only the noise is new."""
+        key = (x.data_ptr(), x.shape, x.stride(), x._version, torch.is_autocast_enabled())
+        if self._moments is not None and self._moments[0] == key:
+            _, _, mean, var = self._moments
+        else:
+            moments = {}
+            for name in ("weight", "bias"):
+                if name not in self.tensor_names():
+                    moments[name] = (None, None)
+                    continue
+                mu, log_std, mask = self._triple(name)
+                moments[name] = (mu * mask, torch.exp(2 * log_std) * mask)
+            mean = op(x, moments["weight"][0], moments["bias"][0])
+            var = op(x * x, moments["weight"][1], moments["bias"][1])
+            # holding x keeps its memory from being reused by another tensor with the same key
+            self._moments = (key, x, mean, var)
         eps = torch.randn(
             mean.shape, generator=self._generator, device=mean.device, dtype=mean.dtype
         )
