@@ -125,7 +125,9 @@ def test_rewind_epoch_beyond_training_names_the_key(tmp_path):
 @pytest.mark.slow
 def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
     """rewind_epoch = 1: one rewind point per network kind; every IMP ticket, branch and the
-    transplant start from it at epoch 2, while the dense runs and LRR train every epoch."""
+    transplant start from it at epoch 2, while the dense runs and LRR train every epoch. The same
+    small study checks the chains' weights: pruned entries stay zero, LRR continues from the
+    previous level, reinit keeps the mask with fresh values."""
     work = copy_repo(tmp_path)
     config = yaml.safe_load((ROOT / "tests/data/slurm.yaml").read_text())
     study = config["experiments"].pop("slurm")
@@ -165,3 +167,24 @@ def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
     for name, keep in mask.items():
         np.testing.assert_array_equal(start[name], rewind[name] * keep)
     assert 0 < np.mean([m.mean() for m in mask.values()]) < 1
+    # pruned entries are exactly zero in the trained weights, and stay pruned a level later
+    final, _ = masks.load_state(run / "final.safetensors")
+    before = masks.load_masks(results / "runs/det/s0/imp/L1/main/mask.safetensors")
+    for name, keep in mask.items():
+        assert np.all(final[name][keep == 0] == 0)
+        assert np.all(keep <= before[name])
+    # LRR: level 2 starts from level 1's final weights under its own mask
+    lrr = results / "runs/det/s0/lrr"
+    previous, _ = masks.load_state(lrr / "L1/main/final.safetensors")
+    start, _ = masks.load_state(lrr / "L2/main/init.safetensors")
+    for name, keep in masks.load_masks(lrr / "L2/main/mask.safetensors").items():
+        np.testing.assert_array_equal(start[name], previous[name] * keep)
+    # reinit: the ticket's mask with fresh initial values
+    reinit = results / "runs/det/s0/imp/L2/reinit"
+    reinit_mask = masks.load_masks(reinit / "mask.safetensors")
+    fresh, _ = masks.load_state(reinit / "init.safetensors")
+    ticket, _ = masks.load_state(run / "init.safetensors")
+    for name, keep in mask.items():
+        np.testing.assert_array_equal(reinit_mask[name], keep)
+        kept = keep != 0
+        assert np.all(fresh[name][~kept] == 0) and np.all(fresh[name][kept] != ticket[name][kept])
