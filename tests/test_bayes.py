@@ -112,6 +112,17 @@ def test_strategies_give_the_same_logits_gradients_and_batchnorm_statistics(mode
         torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
 
 
+def test_only_the_layer_fed_the_network_input_computes_all_samples_in_one_product():
+    """per_sample: the first layer sees the same input in every pass and serves all passes from
+    one [B, in] x [in, S*out] product (the equivalence tests above check its values and
+    gradients); later layers see a different input per pass."""
+    net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(), seed=0)
+    net(torch.randn(4, 1, 8, 8), 3).sum().backward()
+    layers = dict(net._vi)
+    assert len(layers["hidden.0"]._shared_outputs[2]) == 3
+    assert layers["hidden.1"]._shared_outputs is None and layers["fc"]._shared_outputs is None
+
+
 def test_unknown_sample_strategy_names_the_key():
     with pytest.raises(ValueError, match="bayes.sample_strategy"):
         BayesHparams(sample_strategy="loop")

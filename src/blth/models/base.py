@@ -97,6 +97,7 @@ class Classifier(nn.Module):
         per_sample = self.bayes.per_sample_on(x.device.type)  # see blth.bayes
         for name, layer in self._vi:
             layer.per_sample = per_sample
+            layer.network_input = (x.data_ptr(), x._version)
             layer.draw(samples, self.generator, None if noise is None else noise[name])
         for norm in self._norms:
             norm.samples = 1 if per_sample else samples
