@@ -80,14 +80,15 @@ def test_cli_bench_quick(tmp_path: Path):
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
 
 
-def test_blth_variants_report_their_strategy_and_estimator():
+def test_blth_variants_report_their_strategy_estimator_and_noise():
     cases = [bench.Case("lenet_300_100", impl, True) for impl in sorted(bench.BLTH_VARIANTS)]
     rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
-    got = {r["impl"]: (r["sample_strategy"], r["estimator"]) for r in rows}
+    got = {r["impl"]: (r["sample_strategy"], r["estimator"], r.get("cpu_noise")) for r in rows}
     assert got == {
-        "blth": ("per_sample", "weight_samples"),
-        "blth_local_reparam": ("per_sample", "local_reparam"),
-        "blth_per_sample": ("per_sample", "weight_samples"),
-        "blth_stacked": ("stacked", "weight_samples"),
+        "blth": ("per_sample", "weight_samples", "native"),
+        "blth_local_reparam": ("per_sample", "local_reparam", None),  # draws no weight noise
+        "blth_per_sample": ("per_sample", "weight_samples", "native"),
+        "blth_stacked": ("stacked", "weight_samples", "native"),
+        "blth_torch_noise": ("per_sample", "weight_samples", "torch"),
     }
     assert all(r["ratio_to_det_x_samples"] is None for r in rows)  # no det case in this run

@@ -15,7 +15,7 @@ torch_blue). Two ways to compute the S forward passes, chosen by ``bayes.sample_
   owns rows s*B .. (s+1)*B-1; linear layers use one batched matmul and convolutions one grouped
   convolution, so a GPU gets few, large kernels.
 
-``bayes.estimator: local_reparam`` (off by default) is a different, faster estimator: no weights are
+``bayes.estimator: local_reparam`` (off by default) is a different estimator: no weights are
 drawn; each pre-activation is drawn from its Gaussian marginal N(x·μ̃, x²·σ̃²) (local
 reparameterisation, Kingma et al. 2015), which amounts to an independent weight draw per example
 and per sample. Lower gradient variance, but not the paper's estimator.
@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from blth.hparams import BayesHparams
+from blth.noise import normal
 
 
 def _register_masks(module: nn.Module, weight_shape: torch.Size, has_bias: bool, out: int) -> None:
@@ -143,6 +144,7 @@ class VILayer(nn.Module):
         self.bias_log_std = nn.Parameter(torch.empty(out)) if bias else None
         _register_masks(self, torch.Size(weight_shape), bias, out)
         self.per_sample = False  # set by the model before each draw, see the module docstring
+        self.cpu_noise = "native"  # local_reparam: how the activation noise is drawn, blth.noise
         self.active: int | None = None  # per_sample: the sample being computed
         self.noise: dict[str, Tensor] = {}  # "weight"/"bias" -> ε [S, *shape], set by draw()
         self._stacked: dict[str, Tensor] = {}  # weights [S, *shape], built on first use
@@ -240,9 +242,7 @@ class VILayer(nn.Module):
             var = op(x * x, moments["weight"][1], moments["bias"][1])
             # holding x keeps its memory from being reused by another tensor with the same key
             self._moments = (key, x, mean, var)
-        eps = torch.randn(
-            mean.shape, generator=self._generator, device=mean.device, dtype=mean.dtype
-        )
+        eps = normal(mean.shape, self._generator, mean.device, self.cpu_noise, mean.dtype)
         # the clamp keeps the gradient of sqrt finite where every weight of a unit is pruned
         return torch.addcmul(mean, var.clamp_min(1e-16).sqrt(), eps)
 

@@ -25,12 +25,13 @@ from blth.hparams import BayesHparams, TrainHparams
 
 MODELS = {"lenet_300_100": (1, 28, 28), "resnet20": (3, 32, 32)}
 IMPLS = ("blth", "torch_blue")  # the default Bayesian cases
-# blth variants: a fixed bayes.sample_strategy instead of the device's default, or the optional
-# local reparameterisation estimator
+# blth variants: a fixed bayes.sample_strategy instead of the device's default, torch's own
+# normal generator for the weight noise on a CPU, or the local reparameterisation estimator
 BLTH_VARIANTS = {
     "blth": {},
     "blth_per_sample": {"sample_strategy": "per_sample"},
     "blth_stacked": {"sample_strategy": "stacked"},
+    "blth_torch_noise": {"cpu_noise": "torch"},
     "blth_local_reparam": {"estimator": "local_reparam"},
 }
 CLASSES = 10
@@ -305,6 +306,8 @@ def run(
                 per_sample = bayes.per_sample_on(device.type)
                 row["sample_strategy"] = "per_sample" if per_sample else "stacked"
                 row["estimator"] = bayes.estimator
+                if device.type == "cpu" and bayes.estimator == "weight_samples":
+                    row["cpu_noise"] = bayes.cpu_noise
             if case.bayesian:
                 ratio = None if det_ms is None else step_ms / (case.samples * det_ms)
                 row["ratio_to_det_x_samples"] = None if ratio is None else round(ratio, 3)

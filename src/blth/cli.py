@@ -62,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
         default=list(IMPLS),
         help="Bayesian implementations (the deterministic blth reference always runs); "
         "blth_per_sample / blth_stacked fix bayes.sample_strategy (blth: the device's default); "
+        "blth_torch_noise draws the weight noise with torch's generator (bayes.cpu_noise: torch); "
         "blth_local_reparam uses the local reparameterisation estimator",
     )
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")

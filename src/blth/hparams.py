@@ -11,6 +11,7 @@ from dataclasses import dataclass
 KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
 ESTIMATORS = ("weight_samples", "local_reparam")
+CPU_NOISE = ("native", "torch")  # see blth.noise
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class BayesHparams:
     # estimator with independent weights per example (Kingma et al. 2015), see blth.bayes
     estimator: str = "weight_samples"
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
+    cpu_noise: str = "native"  # how ε is drawn on a CPU: native (noise.c) or torch, see blth.noise
 
     def per_sample_on(self, device_type: str) -> bool:
         """Whether ``sample_strategy`` runs the network once per sample on this device."""
@@ -51,6 +53,8 @@ class BayesHparams:
                 "bayes.kl: 'mc' needs weight samples; bayes.estimator 'local_reparam' "
                 "draws none, use kl: closed"
             )
+        if self.cpu_noise not in CPU_NOISE:
+            raise ValueError(f"bayes.cpu_noise must be one of {CPU_NOISE}, got {self.cpu_noise!r}")
         if self.batchnorm_stats not in ("running", "batch"):
             raise ValueError(
                 f"bayes.batchnorm_stats must be 'running' or 'batch', got {self.batchnorm_stats!r}"

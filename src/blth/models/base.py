@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from blth.bayes import PRUNABLE_TYPES, SampleBatchNorm2d, VIConv2d, VILayer
 from blth.hparams import BayesHparams
+from blth.noise import standard_normal
 
 Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
 
@@ -95,9 +96,12 @@ class Classifier(nn.Module):
         if not self.bayesian:
             return self.net(x).unsqueeze(0)
         per_sample = self.bayes.per_sample_on(x.device.type)  # see blth.bayes
+        if noise is None and self.bayes.estimator == "weight_samples":
+            noise = self._draw_noise(samples, x.device)
         for name, layer in self._vi:
             layer.per_sample = per_sample
             layer.network_input = (x.data_ptr(), x._version)
+            layer.cpu_noise = self.bayes.cpu_noise
             layer.draw(samples, self.generator, None if noise is None else noise[name])
         for norm in self._norms:
             norm.samples = 1 if per_sample else samples
@@ -105,6 +109,16 @@ class Classifier(nn.Module):
             return torch.stack([self._sample_pass(x, s) for s in range(samples)])
         out = self.net(x.repeat(samples, *([1] * (x.dim() - 1))))
         return out.reshape(samples, batch, -1)
+
+    def _draw_noise(self, samples: int, device: torch.device) -> Noise:
+        """ε for every variational tensor in one draw (see blth.noise)."""
+        tensors = [(n, t, getattr(m, f"{t}_mean")) for n, m in self._vi for t in m.tensor_names()]
+        shapes = [p.shape for *_, p in tensors]
+        eps = standard_normal(shapes, samples, self.generator, device, self.bayes.cpu_noise)
+        noise: Noise = {n: {} for n, _ in self._vi}
+        for (n, t, _), e in zip(tensors, eps, strict=True):
+            noise[n][t] = e
+        return noise
 
     def _sample_pass(self, x: Tensor, sample: int) -> Tensor:
         for _, layer in self._vi:
