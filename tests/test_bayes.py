@@ -27,9 +27,10 @@ def test_mc_kl_converges_to_closed_form():
     assert layer.kl("mc").item() == pytest.approx(layer.kl("closed").item(), rel=0.02)
 
 
+@pytest.mark.parametrize("estimator", ["weight_samples", "flipout"])
 @pytest.mark.parametrize("per_sample", [True, False])
-def test_masked_weights_are_zero_in_every_sample_and_get_no_gradient(per_sample):
-    layer = VIConv2d(2, 3, 3, padding=1)
+def test_masked_weights_are_zero_in_every_sample_and_get_no_gradient(per_sample, estimator):
+    layer = VIConv2d(2, 3, 3, padding=1, estimator=estimator)
     mask = torch.rand(layer.weight_mask.shape) < 0.5
     layer.weight_mask.copy_(mask)
     layer.per_sample = per_sample
@@ -136,19 +137,22 @@ def test_auto_strategy_follows_the_device_of_the_input():
     assert all(layer.per_sample for _, layer in net._vi)  # CPU input: one pass per sample
 
 
+@pytest.mark.parametrize("estimator", ["local_reparam", "flipout"])
 @pytest.mark.parametrize("kind", ["linear", "conv"])
-def test_local_reparam_draws_the_marginal_of_the_weight_sampling_estimator(kind):
-    """Each output of a local-reparameterised layer has the mean and variance that sampling the
-    weights gives (mean-field Gaussian weights: the pre-activations are exactly Gaussian)."""
+def test_per_example_estimators_draw_the_marginal_of_weight_sampling(kind, estimator):
+    """Each output of a local-reparameterised or flipout layer has the mean and variance that
+    sampling the weights gives (mean-field Gaussian weights: the pre-activations are exactly
+    Gaussian)."""
     torch.manual_seed(0)
+    pair = ("weight_samples", estimator)
     if kind == "linear":
-        layers = [VILinear(6, 4, init_std=2.0, local_reparam=lr) for lr in (False, True)]
+        layers = [VILinear(6, 4, init_std=2.0, estimator=e) for e in pair]
         x = torch.randn(3, 6)
     else:
-        layers = [VIConv2d(2, 3, 3, init_std=2.0, local_reparam=lr) for lr in (False, True)]
+        layers = [VIConv2d(2, 3, 3, init_std=2.0, estimator=e) for e in pair]
         x = torch.randn(3, 2, 4, 4)
-    weights, local = layers
-    local.load_state_dict(weights.state_dict())
+    weights, other = layers
+    other.load_state_dict(weights.state_dict())
     for layer in layers:
         layer.weight_mask[0].fill_(0)  # a pruned unit: its output is the bias alone
     n = 20_000
@@ -156,14 +160,23 @@ def test_local_reparam_draws_the_marginal_of_the_weight_sampling_estimator(kind)
     with torch.no_grad():
         weights.draw(n, torch.Generator().manual_seed(1))
         a = weights(xs).reshape(n, *x.shape[:1], -1)
-        local.draw(n, torch.Generator().manual_seed(2))
-        b = local(xs).reshape(n, *x.shape[:1], -1)
+        other.draw(n, torch.Generator().manual_seed(2))
+        b = other(xs).reshape(n, *x.shape[:1], -1)
     torch.testing.assert_close(b.mean(0), a.mean(0), atol=0.05 * a.std(0).max().item(), rtol=0)
     torch.testing.assert_close(b.var(0), a.var(0), rtol=0.06, atol=1e-6)
 
 
+@pytest.mark.parametrize("estimator", ["weight_samples", "local_reparam", "flipout"])
+def test_only_per_example_estimators_give_identical_examples_different_outputs(estimator):
+    layer = VILinear(5, 3, init_std=1.0, estimator=estimator)
+    layer.draw(1, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = layer(torch.randn(1, 5).repeat(2, 1))
+    assert torch.equal(out[0], out[1]) == (estimator == "weight_samples")
+
+
 def test_local_reparam_gives_pruned_weights_no_gradient_and_needs_closed_kl():
-    layer = VILinear(5, 3, local_reparam=True)
+    layer = VILinear(5, 3, estimator="local_reparam")
     mask = torch.rand(3, 5) < 0.5
     layer.weight_mask.copy_(mask)
     layer.draw(2, None)
@@ -174,11 +187,14 @@ def test_local_reparam_gives_pruned_weights_no_gradient_and_needs_closed_kl():
     with pytest.raises(ValueError, match="bayes.kl"):
         BayesHparams(estimator="local_reparam", kl="mc")
     with pytest.raises(ValueError, match="bayes.estimator"):
-        BayesHparams(estimator="flipout")
+        BayesHparams(estimator="reinforce")
 
 
-def test_local_reparam_reuses_first_layer_moments_but_draws_fresh_noise_per_sample():
-    net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(estimator="local_reparam"), seed=0)
+@pytest.mark.parametrize("estimator", ["local_reparam", "flipout"])
+def test_per_example_estimators_reuse_first_layer_moments_but_draw_fresh_noise_per_sample(
+    estimator,
+):
+    net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(estimator=estimator), seed=0)
     with torch.no_grad():
         logits = net(torch.randn(4, 1, 8, 8), 3)
     assert logits.shape == (3, 4, 10)

@@ -90,5 +90,6 @@ def test_blth_variants_report_their_strategy_estimator_and_noise():
         "blth_per_sample": ("per_sample", "weight_samples", "native"),
         "blth_stacked": ("stacked", "weight_samples", "native"),
         "blth_torch_noise": ("per_sample", "weight_samples", "torch"),
+        "blth_flipout": ("per_sample", "flipout", "native"),
     }
     assert all(r["ratio_to_det_x_samples"] is None for r in rows)  # no det case in this run

@@ -22,8 +22,9 @@ def digits(tmp_path_factory):
         None,
         BayesHparams(samples=4, eval_samples=4),
         BayesHparams(samples=4, eval_samples=4, estimator="local_reparam"),
+        BayesHparams(samples=4, eval_samples=4, estimator="flipout", kl="mc"),
     ],
-    ids=["det", "bnn", "bnn-local_reparam"],
+    ids=["det", "bnn", "bnn-local_reparam", "bnn-flipout-mc_kl"],
 )
 def test_lenet_reaches_90_percent_on_digits(digits, bayes):
     torch.set_num_threads(2)

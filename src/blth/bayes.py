@@ -15,10 +15,14 @@ torch_blue). Two ways to compute the S forward passes, chosen by ``bayes.sample_
   owns rows s*B .. (s+1)*B-1; linear layers use one batched matmul and convolutions one grouped
   convolution, so a GPU gets few, large kernels.
 
-``bayes.estimator: local_reparam`` (off by default) is a different estimator: no weights are
-drawn; each pre-activation is drawn from its Gaussian marginal N(x·μ̃, x²·σ̃²) (local
-reparameterisation, Kingma et al. 2015), which amounts to an independent weight draw per example
-and per sample. Lower gradient variance, but not the paper's estimator.
+Two other estimators (``bayes.estimator``, off by default, not the paper's) give every example of
+a batch its own weights, and so a lower-variance gradient:
+
+- ``local_reparam`` (Kingma et al. 2015): no weights are drawn; each pre-activation is drawn from
+  its Gaussian marginal N(x·μ̃, x²·σ̃²).
+- ``flipout`` (Wen et al. 2018): the S weight perturbations Δw_s = σ̃ ⊙ ε_s are drawn as usual and
+  decorrelated across examples by random signs, y = x·μ̃ + ((x ⊙ s)·Δw_s) ⊙ r with s, r ∈ {±1} per
+  example and input / output feature (channel). Each example's weights are exactly N(μ̃, σ̃²).
 """
 
 from __future__ import annotations
@@ -70,19 +74,20 @@ def _input_key(x: Tensor) -> tuple:
     return (x.data_ptr(), x.shape, x.stride(), x._version, torch.is_autocast_enabled())
 
 
-def _weight_grads(grads, eps: Tensor) -> tuple[Tensor | None, Tensor | None]:
+def _weight_grads(grads, eps: Tensor, need_mean: bool) -> tuple[Tensor | None, Tensor | None]:
     """(Σ_s g_s, Σ_s g_s ⊙ ε_s), accumulated in place one sample at a time, so that no
     [S, *shape] temporary overflows the caches (the main cost of the generic autograd path
-    for large layers on a CPU)."""
+    for large layers on a CPU). Σ_s g_s is None unless ``need_mean``."""
     grad_mean = grad_std = None
     for g, e in zip(grads, eps.unbind(0), strict=True):
         if g is None:  # a sample whose weights did not reach the loss
             continue
-        if grad_mean is None:
-            grad_mean, grad_std = g.clone(), g * e
+        if grad_std is None:
+            grad_mean, grad_std = (g.clone() if need_mean else None), g * e
         else:
-            grad_mean.add_(g)
             grad_std.addcmul_(g, e)
+            if need_mean:
+                grad_mean.add_(g)
     return grad_mean, grad_std
 
 
@@ -98,7 +103,7 @@ class _PerSampleWeights(torch.autograd.Function):
     @staticmethod
     def backward(ctx, *grads: Tensor | None) -> tuple[Tensor | None, Tensor | None, None]:
         (eps,) = ctx.saved_tensors
-        return *_weight_grads(grads, eps), None
+        return *_weight_grads(grads, eps, ctx.needs_input_grad[0]), None
 
 
 class _StackedWeights(torch.autograd.Function):
@@ -112,7 +117,7 @@ class _StackedWeights(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
         (eps,) = ctx.saved_tensors
-        return *_weight_grads(grad.unbind(0), eps), None
+        return *_weight_grads(grad.unbind(0), eps, ctx.needs_input_grad[0]), None
 
 
 class VILayer(nn.Module):
@@ -129,12 +134,12 @@ class VILayer(nn.Module):
         fan_in: int,
         prior_std: float,
         init_std: float,
-        local_reparam: bool = False,
+        estimator: str = "weight_samples",
     ) -> None:
         super().__init__()
-        self.local_reparam = local_reparam
-        self._generator: torch.Generator | None = None  # local_reparam: for activation noise
-        self._moments: tuple | None = None  # local_reparam: (key, input, mean, var), see forward
+        self.estimator = estimator  # see the module docstring
+        self._generator: torch.Generator | None = None  # for activation noise and signs
+        self._moments: tuple | None = None  # (key, input, mean, var), see _input_moments
         self.fan_in = fan_in
         self.prior_std = prior_std
         self.init_std = init_std
@@ -144,7 +149,7 @@ class VILayer(nn.Module):
         self.bias_log_std = nn.Parameter(torch.empty(out)) if bias else None
         _register_masks(self, torch.Size(weight_shape), bias, out)
         self.per_sample = False  # set by the model before each draw, see the module docstring
-        self.cpu_noise = "native"  # local_reparam: how the activation noise is drawn, blth.noise
+        self.cpu_noise = "native"  # how activation noise and signs are drawn, see blth.noise
         self.active: int | None = None  # per_sample: the sample being computed
         self.noise: dict[str, Tensor] = {}  # "weight"/"bias" -> ε [S, *shape], set by draw()
         self._stacked: dict[str, Tensor] = {}  # weights [S, *shape], built on first use
@@ -180,7 +185,7 @@ class VILayer(nn.Module):
         With ``local_reparam`` nothing is drawn here: the forward draws activation noise."""
         self.noise, self._stacked, self._per_sample = {}, {}, {}
         self._generator, self._moments, self._shared_outputs = generator, None, None
-        if self.local_reparam:
+        if self.estimator == "local_reparam":
             return
         for name in self.tensor_names():
             mean = getattr(self, f"{name}_mean")
@@ -196,12 +201,14 @@ class VILayer(nn.Module):
             )
 
     def _masked(self, name: str) -> tuple[Tensor, Tensor]:
-        """(m⊙μ, m⊙σ) of one tensor."""
+        """(m⊙μ, m⊙σ) of one tensor; under flipout (0, m⊙σ): the samples are perturbations."""
         mean, log_std, mask = self._triple(name)
-        return mean * mask, log_std.exp() * mask
+        centre = mean.new_zeros(()) if self.estimator == "flipout" else mean * mask
+        return centre, log_std.exp() * mask
 
     def stacked(self, name: str) -> Tensor | None:
-        """The weights of all S samples [S, *shape]; None for a missing bias."""
+        """The weights (flipout: perturbations) of all S samples [S, *shape]; None for a
+        missing bias."""
         if name not in self.noise:
             return None
         if name not in self._stacked:
@@ -211,8 +218,8 @@ class VILayer(nn.Module):
         return self._stacked[name]
 
     def sample(self, name: str) -> Tensor | None:
-        """Weights of the active sample (per_sample), or of all samples [S, *shape] (stacked);
-        None for a missing bias."""
+        """Weights (flipout: perturbations) of the active sample (per_sample), or of all samples
+        [S, *shape] (stacked); None for a missing bias."""
         if name not in self.noise:
             return None
         if self.active is None:
@@ -222,29 +229,55 @@ class VILayer(nn.Module):
             self._per_sample[name] = weights
         return self._per_sample[name][self.active]
 
-    def _local_reparam_forward(self, x: Tensor, op) -> Tensor:
-        """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry.
+    def _input_moments(self, x: Tensor, op, variance: bool) -> tuple[Tensor, Tensor | None]:
+        """op(x, m⊙μ_w, m⊙μ_b) and, if ``variance``, op(x², m⊙σ²_w, m⊙σ²_b).
 
-        Under per_sample the first layer sees the same input in every pass: its mean and
-        variance are computed once per draw and only the noise is new."""
+        Under per_sample the first layer sees the same input in every pass: its moments are
+        computed once per draw."""
         key = _input_key(x)
         if self._moments is not None and self._moments[0] == key:
-            _, _, mean, var = self._moments
-        else:
-            moments = {}
-            for name in ("weight", "bias"):
-                if name not in self.tensor_names():
-                    moments[name] = (None, None)
-                    continue
-                mu, log_std, mask = self._triple(name)
-                moments[name] = (mu * mask, torch.exp(2 * log_std) * mask)
-            mean = op(x, moments["weight"][0], moments["bias"][0])
-            var = op(x * x, moments["weight"][1], moments["bias"][1])
-            # holding x keeps its memory from being reused by another tensor with the same key
-            self._moments = (key, x, mean, var)
+            return self._moments[2], self._moments[3]
+        means, variances = [], []
+        for name in ("weight", "bias"):
+            if name not in self.tensor_names():
+                means.append(None)
+                variances.append(None)
+                continue
+            mu, log_std, mask = self._triple(name)
+            means.append(mu * mask)
+            variances.append(torch.exp(2 * log_std) * mask if variance else None)
+        mean = op(x, *means)
+        var = op(x * x, *variances) if variance else None
+        # holding x keeps its memory from being reused by another tensor with the same key
+        self._moments = (key, x, mean, var)
+        return mean, var
+
+    def _local_reparam_forward(self, x: Tensor, op) -> Tensor:
+        """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry."""
+        mean, var = self._input_moments(x, op, variance=True)
         eps = normal(mean.shape, self._generator, mean.device, self.cpu_noise, mean.dtype)
         # the clamp keeps the gradient of sqrt finite where every weight of a unit is pruned
         return torch.addcmul(mean, var.clamp_min(1e-16).sqrt(), eps)
+
+    def _flipout_forward(self, x: Tensor, op, stacked_op) -> Tensor:
+        """op(x, μ̃_w, μ̃_b) + op(x ⊙ s, Δw, Δb) ⊙ r with random signs s and r per example (row
+        of x) and input / output feature (channel)."""
+        mean, _ = self._input_moments(x, op, variance=False)
+        sign_in = self._signs(self._sign_shape(x), x)
+        sign_out = self._signs(self._sign_shape(mean), mean)
+        if self.active is not None:
+            perturbation = op(x * sign_in, self.sample("weight"), self.sample("bias"))
+        else:
+            perturbation = stacked_op(x * sign_in, self.stacked("weight"), self.stacked("bias"))
+        return torch.addcmul(mean, perturbation, sign_out)
+
+    def _signs(self, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        z = normal(shape, self._generator, like.device, self.cpu_noise)
+        return torch.where(z >= 0, 1.0, -1.0).to(like.dtype)
+
+    def _sign_shape(self, t: Tensor) -> tuple[int, ...]:
+        """Shape of one sign per example and feature (channel), broadcast over the rest."""
+        raise NotImplementedError
 
     def _triple(self, name: str) -> tuple[Tensor, Tensor, Tensor]:
         return (
@@ -274,7 +307,7 @@ class VILayer(nn.Module):
 
 
 class VILinear(VILayer):
-    """Variational linear layer on sample-major inputs [S*B, ..., in]."""
+    """Variational linear layer on [B, ..., in] (per_sample) or [S*B, ..., in] (stacked)."""
 
     def __init__(
         self,
@@ -283,18 +316,23 @@ class VILinear(VILayer):
         bias: bool = True,
         prior_std: float = 1.0,
         init_std: float = 0.01,
-        local_reparam: bool = False,
+        estimator: str = "weight_samples",
     ) -> None:
         self.in_features, self.out_features = in_features, out_features
         shape = (out_features, in_features)
-        super().__init__(shape, out_features, bias, in_features, prior_std, init_std, local_reparam)
+        super().__init__(shape, out_features, bias, in_features, prior_std, init_std, estimator)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.local_reparam:
+        if self.estimator == "local_reparam":
             return self._local_reparam_forward(x, F.linear)
+        if self.estimator == "flipout":
+            return self._flipout_forward(x, F.linear, self._stacked_linear)
         if self.active is not None:
             return self._per_sample_forward(x)
-        w, b = self.stacked("weight"), self.stacked("bias")  # [S, out, in], [S, out]
+        return self._stacked_linear(x, self.stacked("weight"), self.stacked("bias"))
+
+    def _stacked_linear(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """Sample s's weights w[s] [out, in] on rows s*B .. (s+1)*B-1: one batched matmul."""
         samples = w.shape[0]
         xs = x.reshape(samples, -1, self.in_features)
         if b is not None:
@@ -302,6 +340,9 @@ class VILinear(VILayer):
         else:
             out = torch.bmm(xs, w.transpose(1, 2))
         return out.reshape(*x.shape[:-1], self.out_features)
+
+    def _sign_shape(self, t: Tensor) -> tuple[int, ...]:
+        return (t.shape[0], *[1] * (t.dim() - 2), t.shape[-1])
 
     def _per_sample_forward(self, x: Tensor) -> Tensor:
         """One pass's output. A layer fed the network's input (the first layer) sees the same
@@ -334,24 +375,29 @@ class VIConv2d(VILayer):
         bias: bool = True,
         prior_std: float = 1.0,
         init_std: float = 0.01,
-        local_reparam: bool = False,
+        estimator: str = "weight_samples",
     ) -> None:
         self.in_channels, self.out_channels = in_channels, out_channels
         self.stride, self.padding = stride, padding
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         fan_in = in_channels * kernel_size**2
-        super().__init__(shape, out_channels, bias, fan_in, prior_std, init_std, local_reparam)
+        super().__init__(shape, out_channels, bias, fan_in, prior_std, init_std, estimator)
 
     def _conv(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
         return F.conv2d(x, w, b, self.stride, self.padding)
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.local_reparam:
+        if self.estimator == "local_reparam":
             return self._local_reparam_forward(x, self._conv)
+        if self.estimator == "flipout":
+            return self._flipout_forward(x, self._conv, self._stacked_conv)
         if self.active is not None:
             return self._conv(x, self.sample("weight"), self.sample("bias"))
-        w, b = self.stacked("weight"), self.stacked("bias")
-        # stacked: samples become the groups of one convolution, [B, S*C, H, W]
+        return self._stacked_conv(x, self.stacked("weight"), self.stacked("bias"))
+
+    def _stacked_conv(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """Sample s's weights w[s] on rows s*B .. (s+1)*B-1: the samples become the groups of
+        one convolution on [B, S*C, H, W]."""
         samples = w.shape[0]
         batch = x.shape[0] // samples
         xg = x.reshape(samples, batch, *x.shape[1:]).transpose(0, 1).flatten(1, 2)
@@ -365,6 +411,9 @@ class VIConv2d(VILayer):
         )
         out = out.reshape(batch, samples, self.out_channels, *out.shape[2:]).transpose(0, 1)
         return out.reshape(samples * batch, *out.shape[2:])
+
+    def _sign_shape(self, t: Tensor) -> tuple[int, ...]:
+        return (t.shape[0], t.shape[1], 1, 1)
 
 
 class SampleBatchNorm2d(nn.BatchNorm2d):
@@ -394,11 +443,7 @@ class Layers:
         init_std = self.bayes.init_std
         if classifier and self.bayes.classifier_init_std is not None:
             init_std = self.bayes.classifier_init_std
-        return VILinear(i, o, bias, self.bayes.prior_std, init_std, self._local_reparam)
-
-    @property
-    def _local_reparam(self) -> bool:
-        return self.bayes is not None and self.bayes.estimator == "local_reparam"
+        return VILinear(i, o, bias, self.bayes.prior_std, init_std, self.bayes.estimator)
 
     def conv2d(
         self, i: int, o: int, k: int, stride: int = 1, padding: int = 0, bias: bool = True
@@ -406,9 +451,7 @@ class Layers:
         if self.bayes is None:
             return MaskedConv2d(i, o, k, stride=stride, padding=padding, bias=bias)
         b = self.bayes
-        return VIConv2d(
-            i, o, k, stride, padding, bias, b.prior_std, b.init_std, self._local_reparam
-        )
+        return VIConv2d(i, o, k, stride, padding, bias, b.prior_std, b.init_std, b.estimator)
 
     def batchnorm2d(self, channels: int) -> nn.Module:
         track = self.bayes is None or self.bayes.batchnorm_stats == "running"

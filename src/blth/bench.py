@@ -26,13 +26,14 @@ from blth.hparams import BayesHparams, TrainHparams
 MODELS = {"lenet_300_100": (1, 28, 28), "resnet20": (3, 32, 32)}
 IMPLS = ("blth", "torch_blue")  # the default Bayesian cases
 # blth variants: a fixed bayes.sample_strategy instead of the device's default, torch's own
-# normal generator for the weight noise on a CPU, or the local reparameterisation estimator
+# normal generator for the weight noise on a CPU, or one of the per-example estimators
 BLTH_VARIANTS = {
     "blth": {},
     "blth_per_sample": {"sample_strategy": "per_sample"},
     "blth_stacked": {"sample_strategy": "stacked"},
     "blth_torch_noise": {"cpu_noise": "torch"},
     "blth_local_reparam": {"estimator": "local_reparam"},
+    "blth_flipout": {"estimator": "flipout"},
 }
 CLASSES = 10
 BATCH = 128
@@ -306,7 +307,7 @@ def run(
                 per_sample = bayes.per_sample_on(device.type)
                 row["sample_strategy"] = "per_sample" if per_sample else "stacked"
                 row["estimator"] = bayes.estimator
-                if device.type == "cpu" and bayes.estimator == "weight_samples":
+                if device.type == "cpu" and bayes.estimator != "local_reparam":
                     row["cpu_noise"] = bayes.cpu_noise
             if case.bayesian:
                 ratio = None if det_ms is None else step_ms / (case.samples * det_ms)

@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
         help="Bayesian implementations (the deterministic blth reference always runs); "
         "blth_per_sample / blth_stacked fix bayes.sample_strategy (blth: the device's default); "
         "blth_torch_noise draws the weight noise with torch's generator (bayes.cpu_noise: torch); "
-        "blth_local_reparam uses the local reparameterisation estimator",
+        "blth_local_reparam / blth_flipout use the local reparameterisation / Flipout estimator",
     )
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
-ESTIMATORS = ("weight_samples", "local_reparam")
+ESTIMATORS = ("weight_samples", "local_reparam", "flipout")
 CPU_NOISE = ("native", "torch")  # see blth.noise
 
 
@@ -26,8 +26,8 @@ class BayesHparams:
     kl: str = "closed"  # closed-form KL or the Monte-Carlo estimate of torch_blue
     temperature: float = 0.1  # KL weight T in  N·NLL + T·KL
     sample_strategy: str = "auto"  # per_sample (CPU) or stacked (CUDA) passes, see blth.bayes
-    # weight_samples: the paper's S weight draws shared by the batch; local_reparam: a faster
-    # estimator with independent weights per example (Kingma et al. 2015), see blth.bayes
+    # weight_samples: the paper's S weight draws shared by the batch; local_reparam (Kingma et
+    # al. 2015) and flipout (Wen et al. 2018): own weights per example, see blth.bayes
     estimator: str = "weight_samples"
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
     cpu_noise: str = "native"  # how ε is drawn on a CPU: native (noise.c) or torch, see blth.noise

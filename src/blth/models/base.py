@@ -96,7 +96,7 @@ class Classifier(nn.Module):
         if not self.bayesian:
             return self.net(x).unsqueeze(0)
         per_sample = self.bayes.per_sample_on(x.device.type)  # see blth.bayes
-        if noise is None and self.bayes.estimator == "weight_samples":
+        if noise is None and self.bayes.estimator != "local_reparam":
             noise = self._draw_noise(samples, x.device)
         for name, layer in self._vi:
             layer.per_sample = per_sample
