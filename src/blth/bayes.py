@@ -123,7 +123,8 @@ class _StackedWeights(torch.autograd.Function):
 class VILayer(nn.Module):
     """Mean-field Gaussian weights w ~ N(μ, σ²), σ = exp(log_std), with masks and KL.
 
-    Subclasses define ``weight_shape``/``fan_in`` and a forward that reads :meth:`sample`.
+    Subclasses pass ``weight_shape``/``fan_in`` and define the operation (``_op``, ``_stacked_op``,
+    ``_sign_shape``); :meth:`forward` picks the estimator and strategy.
     """
 
     def __init__(
@@ -229,7 +230,32 @@ class VILayer(nn.Module):
             self._per_sample[name] = weights
         return self._per_sample[name][self.active]
 
-    def _input_moments(self, x: Tensor, op, variance: bool) -> tuple[Tensor, Tensor | None]:
+    def forward(self, x: Tensor) -> Tensor:
+        if self.estimator == "local_reparam":
+            return self._local_reparam_forward(x)
+        if self.estimator == "flipout":
+            return self._flipout_forward(x)
+        if self.active is not None:
+            return self._per_sample_forward(x)
+        return self._stacked_op(x, self.stacked("weight"), self.stacked("bias"))
+
+    # the layer's operation, defined by the subclasses
+    def _op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """One weight set w [*shape] on x [B, ...]."""
+        raise NotImplementedError
+
+    def _stacked_op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """Sample s's weights w[s] on rows s*B .. (s+1)*B-1 of x [S*B, ...]."""
+        raise NotImplementedError
+
+    def _sign_shape(self, t: Tensor) -> tuple[int, ...]:
+        """Shape of one sign per example and feature (channel), broadcast over the rest."""
+        raise NotImplementedError
+
+    def _per_sample_forward(self, x: Tensor) -> Tensor:
+        return self._op(x, self.sample("weight"), self.sample("bias"))
+
+    def _input_moments(self, x: Tensor, variance: bool) -> tuple[Tensor, Tensor | None]:
         """op(x, m⊙μ_w, m⊙μ_b) and, if ``variance``, op(x², m⊙σ²_w, m⊙σ²_b).
 
         Under per_sample the first layer sees the same input in every pass: its moments are
@@ -237,47 +263,43 @@ class VILayer(nn.Module):
         key = _input_key(x)
         if self._moments is not None and self._moments[0] == key:
             return self._moments[2], self._moments[3]
-        means, variances = [], []
-        for name in ("weight", "bias"):
-            if name not in self.tensor_names():
-                means.append(None)
-                variances.append(None)
-                continue
-            mu, log_std, mask = self._triple(name)
-            means.append(mu * mask)
-            variances.append(torch.exp(2 * log_std) * mask if variance else None)
-        mean = op(x, *means)
-        var = op(x * x, *variances) if variance else None
+        mean = self._op(x, self._moment("weight", 1), self._moment("bias", 1))
+        var = None
+        if variance:
+            var = self._op(x * x, self._moment("weight", 2), self._moment("bias", 2))
         # holding x keeps its memory from being reused by another tensor with the same key
         self._moments = (key, x, mean, var)
         return mean, var
 
-    def _local_reparam_forward(self, x: Tensor, op) -> Tensor:
+    def _moment(self, name: str, order: int) -> Tensor | None:
+        """m⊙μ (order 1) or m⊙σ² (order 2) of one tensor; None for a missing bias."""
+        if name not in self.tensor_names():
+            return None
+        mean, log_std, mask = self._triple(name)
+        return (mean if order == 1 else torch.exp(2 * log_std)) * mask
+
+    def _local_reparam_forward(self, x: Tensor) -> Tensor:
         """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry."""
-        mean, var = self._input_moments(x, op, variance=True)
+        mean, var = self._input_moments(x, variance=True)
         eps = normal(mean.shape, self._generator, mean.device, self.cpu_noise, mean.dtype)
         # the clamp keeps the gradient of sqrt finite where every weight of a unit is pruned
         return torch.addcmul(mean, var.clamp_min(1e-16).sqrt(), eps)
 
-    def _flipout_forward(self, x: Tensor, op, stacked_op) -> Tensor:
+    def _flipout_forward(self, x: Tensor) -> Tensor:
         """op(x, μ̃_w, μ̃_b) + op(x ⊙ s, Δw, Δb) ⊙ r with random signs s and r per example (row
         of x) and input / output feature (channel)."""
-        mean, _ = self._input_moments(x, op, variance=False)
+        mean, _ = self._input_moments(x, variance=False)
         sign_in = self._signs(self._sign_shape(x), x)
         sign_out = self._signs(self._sign_shape(mean), mean)
         if self.active is not None:
-            perturbation = op(x * sign_in, self.sample("weight"), self.sample("bias"))
+            w, b, op = self.sample("weight"), self.sample("bias"), self._op
         else:
-            perturbation = stacked_op(x * sign_in, self.stacked("weight"), self.stacked("bias"))
-        return torch.addcmul(mean, perturbation, sign_out)
+            w, b, op = self.stacked("weight"), self.stacked("bias"), self._stacked_op
+        return torch.addcmul(mean, op(x * sign_in, w, b), sign_out)
 
     def _signs(self, shape: tuple[int, ...], like: Tensor) -> Tensor:
         z = normal(shape, self._generator, like.device, self.cpu_noise)
         return torch.where(z >= 0, 1.0, -1.0).to(like.dtype)
-
-    def _sign_shape(self, t: Tensor) -> tuple[int, ...]:
-        """Shape of one sign per example and feature (channel), broadcast over the rest."""
-        raise NotImplementedError
 
     def _triple(self, name: str) -> tuple[Tensor, Tensor, Tensor]:
         return (
@@ -322,17 +344,11 @@ class VILinear(VILayer):
         shape = (out_features, in_features)
         super().__init__(shape, out_features, bias, in_features, prior_std, init_std, estimator)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.estimator == "local_reparam":
-            return self._local_reparam_forward(x, F.linear)
-        if self.estimator == "flipout":
-            return self._flipout_forward(x, F.linear, self._stacked_linear)
-        if self.active is not None:
-            return self._per_sample_forward(x)
-        return self._stacked_linear(x, self.stacked("weight"), self.stacked("bias"))
+    def _op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        return F.linear(x, w, b)
 
-    def _stacked_linear(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-        """Sample s's weights w[s] [out, in] on rows s*B .. (s+1)*B-1: one batched matmul."""
+    def _stacked_op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """One batched matmul."""
         samples = w.shape[0]
         xs = x.reshape(samples, -1, self.in_features)
         if b is not None:
@@ -359,7 +375,7 @@ class VILinear(VILayer):
             # holding x keeps its memory from being reused by another tensor with the same key
             self._shared_outputs = (key, x, outputs)
             return outputs[0]
-        return F.linear(x, self.sample("weight"), self.sample("bias"))
+        return super()._per_sample_forward(x)
 
 
 class VIConv2d(VILayer):
@@ -383,21 +399,11 @@ class VIConv2d(VILayer):
         fan_in = in_channels * kernel_size**2
         super().__init__(shape, out_channels, bias, fan_in, prior_std, init_std, estimator)
 
-    def _conv(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    def _op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
         return F.conv2d(x, w, b, self.stride, self.padding)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.estimator == "local_reparam":
-            return self._local_reparam_forward(x, self._conv)
-        if self.estimator == "flipout":
-            return self._flipout_forward(x, self._conv, self._stacked_conv)
-        if self.active is not None:
-            return self._conv(x, self.sample("weight"), self.sample("bias"))
-        return self._stacked_conv(x, self.stacked("weight"), self.stacked("bias"))
-
-    def _stacked_conv(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-        """Sample s's weights w[s] on rows s*B .. (s+1)*B-1: the samples become the groups of
-        one convolution on [B, S*C, H, W]."""
+    def _stacked_op(self, x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+        """The samples become the groups of one convolution on [B, S*C, H, W]."""
         samples = w.shape[0]
         batch = x.shape[0] // samples
         xg = x.reshape(samples, batch, *x.shape[1:]).transpose(0, 1).flatten(1, 2)
