@@ -241,7 +241,7 @@ def train(
             stop_epoch,
             row["train_loss"],
             row["train_nll"],
-            kl_sum / n_train,
+            row["train_kl"],
             row["train_acc"],
             row["test_acc"],
             lr,
