@@ -1,9 +1,11 @@
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # everything goes to the job log
+sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth import logs
-from blth.steps.evaluation import aggregate
+from blth.artefacts import EVALUATION_TABLES
+from blth.steps.aggregate import aggregate
 
 logs.setup()
-aggregate(snakemake.params.runs, snakemake.params.evaluation, dict(snakemake.output.items()))
+inputs = {key: list(snakemake.input[key]) for key in ("epochs", *EVALUATION_TABLES)}
+aggregate(snakemake.params.spec["runs"], inputs, dict(snakemake.output.items()))

@@ -1,11 +1,10 @@
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # everything goes to the job log
+sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth import logs
+from blth.runspec import BranchSpec
 from blth.steps.lottery import branch_mask
 
 logs.setup()
-branch_mask(
-    snakemake.input[0], snakemake.wildcards.branch, snakemake.params.seed, snakemake.output[0]
-)
+branch_mask(BranchSpec.from_params(snakemake.params.spec), snakemake.input[0], snakemake.output[0])

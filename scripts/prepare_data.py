@@ -1,13 +1,10 @@
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # everything goes to the job log
+sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth import data, logs
+from blth.runspec import DataSpec
 
 logs.setup()
-data.prepare(
-    snakemake.wildcards.dataset,
-    snakemake.params.root,
-    snakemake.output[0],
-    **snakemake.params.options,
-)
+spec = DataSpec.from_params(snakemake.params.spec)
+data.prepare(spec.dataset, snakemake.config["data_root"], snakemake.output[0], **spec.options)

@@ -1,18 +1,18 @@
 import sys
 
-sys.stderr = open(snakemake.log[0], "w")  # everything goes to the job log
+sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log, kept across resumes
 
 from blth import logs
+from blth.runspec import TrainSpec
 from blth.steps.training import train_run
 
 logs.setup()
-i = snakemake.input
 train_run(
-    snakemake.params.spec,
-    i.data,
-    i.start,
-    i.mask,
+    TrainSpec.from_params(snakemake.params.spec),
+    snakemake.input.data,
+    snakemake.input.start,
+    snakemake.input.get("mask"),  # None for the dense run
     dict(snakemake.output.items()),
-    snakemake.params.checkpoint,
     snakemake.threads,
+    snakemake.config["device"],
 )

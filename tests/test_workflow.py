@@ -100,19 +100,6 @@ def test_second_run_has_nothing_to_do():
     assert "Nothing to be done" in dry_run()
 
 
-@pytest.mark.demo
-def test_changing_one_branch_setting_reruns_only_that_branch(tmp_path):
-    config = with_config(
-        tmp_path, lambda e: e["branches"].setdefault("seeds", {}).update(shuffle_even=99)
-    )
-    out = dry_run("--configfile", config, "--printshellcmds")
-    outputs = re.findall(r"^\s+output: (.+)$", out, re.M)
-    runs = {p for line in outputs for p in line.split(", ") if "/runs/" in p}
-    assert runs and all("/shuffle_even/" in p for p in runs)
-    rules = set(re.findall(r"^(?:local)?rule (\w+):", out, re.M))
-    assert rules <= {"branch_mask", "train", "aggregate", "figure", "all"}
-
-
 def test_rewind_epoch_beyond_training_names_the_key(tmp_path):
     config = with_config(tmp_path, lambda e: e.setdefault("pruning", {}).update(rewind_epoch=8))
     out = subprocess.run(

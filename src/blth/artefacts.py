@@ -6,7 +6,7 @@ do not match the schema, naming the table and the column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,80 +27,74 @@ IDENTITY = [
     ("level", I),
 ]
 
+# Measured per epoch by a training job (its epochs.parquet holds these columns only).
+EPOCH_COLUMNS = [
+    ("epoch", I),
+    ("lr", F),
+    ("train_loss", F),
+    ("train_nll", F),
+    ("train_kl", F),
+    ("train_acc", F),
+    ("test_acc", F),
+    ("test_nll", F),
+    ("seconds", F),
+    ("images_per_second", F),
+    ("device", S),
+]
+# Computed by an evaluation job from a run's final weights and mask.
+EVALUATION_COLUMNS = [
+    ("remaining_fraction", F),
+    ("n_prunable", I),
+    ("n_remaining", I),
+    ("acc_mean", F),
+    ("acc_std", F),
+    ("nll", F),
+    ("brier", F),
+    ("ece", F),
+    ("mace", F),
+    ("mace_classwise100", F),
+    ("entropy", F),
+    ("mutual_information", F),
+    ("samples", I),
+    ("passes", I),
+]
+# Summaries of a run's epoch log, added by the aggregation.
+TRAINING_COLUMNS = [
+    ("best_test_acc", F),
+    ("best_epoch", I),
+    ("final_test_acc", F),
+    ("train_seconds", F),
+    ("images_per_second", F),
+    ("ticket_search_seconds", F),
+    ("epochs", I),
+    ("device", S),
+    ("run_dir", S),
+]
+LAYER_COLUMNS = [("name", S), ("index", I), ("n_weights", I), ("n_remaining", I)]
+BIN_COLUMNS = [
+    ("bin", I),
+    ("lower", F),
+    ("upper", F),
+    ("count", I),
+    ("mean_confidence", F),
+    ("accuracy", F),
+]
+LEVEL = [("level", I)]
+
+TABLES = ("runs", "epochs", "layers", "calibration")  # an experiment's results/*/tables/
+EVALUATION_TABLES = ("runs", "calibration", "layers")  # one evaluation job's tables
+
 SCHEMAS: dict[str, pa.Schema] = {
-    "runs": pa.schema(
-        IDENTITY
-        + [
-            ("remaining_fraction", F),
-            ("n_prunable", I),
-            ("n_remaining", I),
-            ("best_test_acc", F),
-            ("best_epoch", I),
-            ("final_test_acc", F),
-            ("acc_mean", F),
-            ("acc_std", F),
-            ("nll", F),
-            ("brier", F),
-            ("ece", F),
-            ("mace", F),
-            ("mace_classwise100", F),
-            ("entropy", F),
-            ("mutual_information", F),
-            ("train_seconds", F),
-            ("images_per_second", F),
-            ("ticket_search_seconds", F),
-            ("epochs", I),
-            ("samples", I),
-            ("passes", I),
-            ("device", S),
-            ("run_dir", S),
-        ]
-    ),
-    "epochs": pa.schema(
-        IDENTITY
-        + [
-            ("epoch", I),
-            ("lr", F),
-            ("train_loss", F),
-            ("train_nll", F),
-            ("train_kl", F),
-            ("train_acc", F),
-            ("test_acc", F),
-            ("test_nll", F),
-            ("seconds", F),
-            ("images_per_second", F),
-            ("device", S),
-        ]
-    ),
-    "layers": pa.schema(
-        IDENTITY + [("name", S), ("index", I), ("n_weights", I), ("n_remaining", I)]
-    ),
-    "calibration": pa.schema(
-        IDENTITY
-        + [
-            ("bin", I),
-            ("lower", F),
-            ("upper", F),
-            ("count", I),
-            ("mean_confidence", F),
-            ("accuracy", F),
-        ]
-    ),
+    "runs": pa.schema(IDENTITY + EVALUATION_COLUMNS + TRAINING_COLUMNS),
+    "epochs": pa.schema(IDENTITY + EPOCH_COLUMNS),
+    "layers": pa.schema(IDENTITY + LAYER_COLUMNS),
+    "calibration": pa.schema(IDENTITY + BIN_COLUMNS),
+    # per-job artefacts, without identity (a job's path says which run it is)
+    "run_epochs": pa.schema(EPOCH_COLUMNS),
+    "evaluation_runs": pa.schema(LEVEL + EVALUATION_COLUMNS),
+    "evaluation_layers": pa.schema(LEVEL + LAYER_COLUMNS),
+    "evaluation_calibration": pa.schema(LEVEL + BIN_COLUMNS),
 }
-
-
-def predictions_schema(classes: int) -> pa.Schema:
-    """Final test-set predictive probabilities of each repeated stochastic pass.
-
-    One row per (pass, test example): the predictive mean over the weight samples, one column
-    per class (p0, p1, ...), the example's mutual information (0 for deterministic nets) and
-    the label.
-    """
-    return pa.schema(
-        [("pass", I)]
-        + [(f"p{c}", pa.float32()) for c in range(classes)]
-        + [("mutual_information", pa.float32()), ("label", I)]
-    )
 
 
 def _table(rows: Sequence[dict], schema: pa.Schema, name: str) -> pa.Table:
@@ -131,23 +125,17 @@ def write_table(
     pq.write_table(_table(rows, schema, name), str(path))
 
 
-def read_rows(path: str | Path) -> list[dict]:
-    return pq.read_table(str(path)).to_pylist()
-
-
-def concat_tables(paths: Iterable[str | Path], path: str | Path, name: str) -> int:
-    """Concatenate per-run tables into one, checking each against the schema; returns rows."""
-    schema = SCHEMAS[name]
-    tables = []
-    for p in paths:
-        table = pq.read_table(str(p))
-        if not table.schema.equals(schema):
-            raise ValueError(
-                f"{p}: schema of table {name!r} differs from the contract:\n"
-                f"{table.schema}\nexpected:\n{schema}"
-            )
-        tables.append(table)
-    out = pa.concat_tables(tables) if tables else schema.empty_table()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(out, str(path))
-    return out.num_rows
+def read_rows(path: str | Path, name: str) -> list[dict]:
+    """The rows of table ``name`` at ``path``; a file that does not follow the schema is named."""
+    try:
+        table = pq.read_table(str(path))
+    except (OSError, pa.ArrowInvalid) as err:
+        raise ValueError(
+            f"{path}: not a readable Parquet file ({err}); delete it and rerun"
+        ) from None
+    if not table.schema.equals(SCHEMAS[name]):
+        raise ValueError(
+            f"{path}: columns {table.schema.names} differ from table {name!r}'s "
+            f"{SCHEMAS[name].names}; delete it and rerun"
+        )
+    return table.to_pylist()

@@ -185,3 +185,25 @@ def device_for_job(device: str, timeout: float | None = None) -> Iterator[str]:
     with claim_gpu(folder, n, jobs_per_gpu(), timeout=timeout, names=device_names(n)) as index:
         log.info("using GPU %d of %d (locks in %s)", index, n, folder)
         yield f"cuda:{index}"
+
+
+def select_device(requested: str) -> str:
+    """``auto``: CUDA when available, else the CPU; a CUDA device that is not there is an error."""
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {requested!r} was requested but CUDA is not available")
+    return requested
+
+
+@contextlib.contextmanager
+def job_device(requested: str) -> Iterator[str]:
+    """The device of a GPU job (the config's ``device``), claimed for the block."""
+    import torch
+
+    with device_for_job(select_device(requested)) as device:
+        if device.startswith("cuda:"):
+            torch.cuda.set_device(device)  # no stray CUDA context on GPU 0
+        yield device

@@ -23,6 +23,7 @@ from torch import Tensor
 from blth import metrics
 from blth.data import DeviceLoader, ImageData
 from blth.hparams import BayesHparams, TrainHparams
+from blth.inference import autocast, predict
 from blth.models.base import Classifier
 
 log = logging.getLogger(__name__)
@@ -65,34 +66,6 @@ def _decay_pairs(model: Classifier) -> list[tuple[Tensor, Tensor | None]]:
             kind = "bias" if pname.startswith("bias") else "weight"
             masked[f"{name}.{pname}"] = getattr(layer, f"{kind}_mask")
     return [(p, masked.get(n)) for n, p in model.net.named_parameters()]
-
-
-def _autocast(device: torch.device, enabled: bool):
-    return torch.autocast(
-        device.type, dtype=torch.bfloat16, enabled=enabled and device.type == "cuda"
-    )
-
-
-@torch.no_grad()
-def predict(
-    model: Classifier,
-    loader: DeviceLoader,
-    samples: int,
-    generator: torch.Generator | None = None,
-    amp: bool = True,
-) -> Tensor:
-    """Per-sample class probabilities [S, N, C] (float32) over a non-shuffled loader."""
-    was_training, previous = model.training, model.generator
-    model.eval()
-    model.generator = generator
-    device = loader.x.device
-    try:
-        with _autocast(device, amp):
-            probs = [torch.softmax(model(x, samples).float(), -1) for x, _ in loader]
-    finally:
-        model.train(was_training)
-        model.generator = previous
-    return torch.cat(probs, dim=1)
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -189,7 +162,7 @@ def train(
         sums = torch.zeros(4, device=device)  # loss, nll, kl, correct
         start = time.perf_counter()
         for x, y in train_loader:
-            with _autocast(device, hp.amp):
+            with autocast(device, hp.amp):
                 logits = forward(x, samples)
             kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
             loss, nll = loss_terms(

@@ -3,21 +3,17 @@ localrules:
 
 
 rule aggregate:
-    """Evaluate every run from its saved predictions; write results/{experiment}/tables/."""
+    """The experiment's tables (results/{experiment}/tables/) from every run's epoch log and
+    every series' evaluation."""
     input:
-        unpack(run_tables),
+        unpack(aggregate_inputs),
     output:
-        runs="results/{experiment}/tables/runs.parquet",
-        epochs="results/{experiment}/tables/epochs.parquet",
-        layers="results/{experiment}/tables/layers.parquet",
-        calibration="results/{experiment}/tables/calibration.parquet",
+        **{table: f"results/{{experiment}}/tables/{table}.parquet" for table in TABLES},
     log:
         "results/{experiment}/logs/aggregate.log",
     conda:
         "../../environment.yml"
     params:
-        runs=run_records,
-        evaluation=lambda w: EXPERIMENTS[w.experiment]["evaluation"],
-        code=CODE["evaluate"],
+        spec=aggregate_spec,
     script:
         "../../scripts/aggregate.py"

@@ -1,13 +1,13 @@
 """Config validation, path helpers and every input function of the workflow."""
 
-import hashlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
 
 from snakemake.utils import validate
 
-from blth.config import bayes_hparams, train_hparams
+from blth import fingerprint, runspec
+from blth.artefacts import EVALUATION_TABLES, TABLES
 from blth.lottery.arms import Arm
 from blth.report import FIGURES
 
@@ -17,7 +17,7 @@ validate(config, "../schemas/config.schema.yaml")
 # config file must not make a finished job look changed.
 EXPERIMENTS = json.loads(json.dumps(config["experiments"], sort_keys=True))
 BRANCH_KINDS = ("reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise")
-PACKAGE = Path(workflow.basedir).parent / "src" / "blth"
+SCRIPTS = Path(workflow.basedir).parent / "scripts"
 
 
 wildcard_constraints:
@@ -51,7 +51,12 @@ def check_experiment(name, exp):
             raise ValueError(
                 f"{where}.{key}.levels: {too_deep} exceed {where}.levels = {exp['levels']}"
             )
-    epochs = train_hparams(exp["train"]).epochs
+    try:  # every job's spec builds (defaults, types, options) before any job runs
+        runspec.data_spec(exp, "")
+        runspec.init_spec(exp, True, 0, "")
+        epochs = runspec.train_dict(exp)["epochs"]
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{where}: {err}") from None
     if exp["pruning"]["rewind_epoch"] >= epochs:
         raise ValueError(
             f"{where}.pruning.rewind_epoch: {exp['pruning']['rewind_epoch']} must be below "
@@ -65,35 +70,10 @@ for _name, _exp in EXPERIMENTS.items():
     check_experiment(_name, _exp)
 
 
-def code_version(*patterns):
-    """Fingerprint of package files: a job reruns when the code it runs changes."""
-    digest = hashlib.sha256()
-    for pattern in patterns:
-        for path in sorted(PACKAGE.glob(pattern)):
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-STATE_IO = ("lottery/masks.py", "lottery/__init__.py")
-CODE = {
-    "data": code_version("data.py"),
-    "lottery": code_version("lottery/*.py", "steps/lottery.py"),
-    "train": code_version(
-        "hparams.py",
-        "bayes.py",
-        "data.py",
-        "train.py",
-        "config.py",
-        "artefacts.py",
-        "metrics.py",
-        "models/*.py",
-        "steps/training.py",
-        *STATE_IO,
-    ),
-    "evaluate": code_version(
-        "artefacts.py", "metrics.py", "steps/evaluation.py", *STATE_IO
-    ),
-}
+def code(script):
+    """Fingerprint of the code a rule's script runs (blth.fingerprint): a job reruns when that
+    code changes, not when a comment, a docstring or a file's modification time does."""
+    return fingerprint.fingerprint(SCRIPTS / f"{script}.py")
 
 
 # ---- paths -------------------------------------------------------------------------------
@@ -167,6 +147,14 @@ def ticket_mask_inputs(w):
     return inputs
 
 
+def train_inputs(w):
+    """Data, start weights and, except for the dense run, the run's mask."""
+    inputs = {"data": data_file(w), "start": start_weights(w)}
+    if not is_dense_run(w):
+        inputs["mask"] = run_file(w, "mask.safetensors")
+    return inputs
+
+
 def start_weights(w):
     """Weights a run starts from: its chain's rewind point, or its branch's."""
     if w.branch == "transplant":
@@ -191,15 +179,20 @@ def start_epoch(w):
     return 0 if w.chain == "lrr" or is_dense_run(w) else rewind_epoch(w)
 
 
+def bayesian(w):
+    """Whether run w trains a BNN (a transplant is the Bayesian version of a det ticket)."""
+    return arm(w).bayesian or w.branch == "transplant"
+
+
 def identity(w):
-    e, a = exp(w), arm(w)
+    """The identity columns of run w in the result tables."""
     return {
         "experiment": w.experiment,
-        "dataset": e["dataset"],
-        "model": e["model"],
+        "dataset": exp(w)["dataset"],
+        "model": exp(w)["model"],
         "arm": w.arm,
-        "bayesian": a.bayesian or w.branch == "transplant",
-        "criterion": a.criterion,
+        "bayesian": bayesian(w),
+        "criterion": arm(w).criterion,
         "chain": w.chain,
         "branch": w.branch,
         "seed": int(w.seed),
@@ -207,42 +200,68 @@ def identity(w):
     }
 
 
+# ---- job specs (blth.runspec): each rule's one params entry --------------------------------
+
+
+def data_spec(w):
+    return runspec.data_spec(exp(w), code("prepare_data")).params()
+
+
+def init_spec(w):
+    seed = int(w.init_seed)
+    return runspec.init_spec(
+        exp(w), w.kind == "bnn", seed, code("init_weights")
+    ).params()
+
+
+def transplant_spec(w):
+    return runspec.transplant_spec(exp(w), code("transplant_init")).params()
+
+
+def mask_spec(w):
+    level = int(w.level)
+    return runspec.mask_spec(
+        exp(w), arm(w).criterion, level, code("ticket_mask")
+    ).params()
+
+
+def branch_spec(w):
+    seed, level = int(w.seed), int(w.level)
+    return runspec.branch_spec(
+        exp(w), w.branch, seed, level, code("branch_mask")
+    ).params()
+
+
 def train_spec(w):
-    """Everything a training run depends on besides its input files."""
-    e, ident = exp(w), identity(w)
-    return {
-        "name": f"{w.experiment}/{w.arm}/s{w.seed}/{w.chain}/L{w.level}/{w.branch}",
-        "identity": ident,
-        "model": e["model"],
-        "model_options": e["model_options"],
-        "bayesian": ident["bayesian"],
-        "bayes": e["bayes"],
-        "train": e["train"],
-        "seed": int(w.seed),
-        "start_epoch": start_epoch(w),
-        "device": config["device"],
-        "passes": e["evaluation"]["passes"],
-    }
+    seed, start = int(w.seed), start_epoch(w)
+    spec = runspec.train_spec(exp(w), bayesian(w), seed, start, None, code("train"))
+    return spec.params()
 
 
 def rewind_spec(w):
     """The first ``epoch`` epochs of the dense run (same seed and settings: the same state)."""
-    e = exp(w)
+    seed, stop = int(w.seed), int(w.epoch)
+    spec = runspec.train_spec(
+        exp(w), w.kind == "bnn", seed, 0, stop, code("rewind_point")
+    )
+    return spec.params()
+
+
+def eval_spec(w):
+    seed, levels = int(w.seed), [int(r.level) for r in series_runs(w)]
+    spec = runspec.eval_spec(exp(w), bayesian(w), seed, levels, code("evaluate"))
+    return spec.params()
+
+
+def aggregate_spec(w):
+    return {"runs": run_records(w), "code": code("aggregate")}
+
+
+def figure_spec(w):
     return {
-        "name": f"{w.experiment}/{w.kind}/s{w.seed}/rewind/e{w.epoch}",
-        "model": e["model"],
-        "model_options": e["model_options"],
-        "bayesian": w.kind == "bnn",
-        "bayes": e["bayes"],
-        "train": e["train"],
-        "seed": int(w.seed),
-        "stop_epoch": int(w.epoch),
-        "device": config["device"],
+        "tolerance": float(config["report"]["match_tolerance"]),
+        "code": code("report_figure"),
     }
-
-
-def branch_seed(w):
-    return [exp(w)["branches"]["seeds"].get(w.branch, 0), int(w.seed), int(w.level)]
 
 
 def resource(name, per_attempt=False):
@@ -280,26 +299,47 @@ def runs(name):
     ]
 
 
-def run_tables(w):
-    """Per-run files the experiment's tables are made from."""
-    return {
-        key: [run_file(r, file) for r in runs(w.experiment)]
-        for key, file in (
-            ("epochs", "epochs.parquet"),
-            ("predictions", "predictions.parquet"),
-            ("masks", "mask.safetensors"),
-        )
-    }
+def series_of(r):
+    """(arm, seed, chain, branch): the runs one evaluation job covers, all levels together."""
+    return (r.arm, str(r.seed), r.chain, r.branch)
+
+
+def series_runs(w):
+    """The runs of w's series (experiment, arm, seed, chain, branch), by level."""
+    return [r for r in runs(w.experiment) if series_of(r) == series_of(w)]
+
+
+def series_files(w, file):
+    return [run_file(r, file) for r in series_runs(w)]
+
+
+EVALUATION_DIR = "results/{experiment}/evaluation/{arm}/s{seed}/{chain}/{branch}"
+
+
+def evaluation_file(r, table):
+    """Table ``table`` of the evaluation of run r's series."""
+    folder = EVALUATION_DIR.format(
+        experiment=r.experiment, arm=r.arm, seed=r.seed, chain=r.chain, branch=r.branch
+    )
+    return f"{folder}/{table}.parquet"
+
+
+def aggregate_inputs(w):
+    """Every run's epoch log and every series' evaluation tables."""
+    series = {series_of(r): r for r in runs(w.experiment)}.values()
+    inputs = {"epochs": [run_file(r, "epochs.parquet") for r in runs(w.experiment)]}
+    for table in EVALUATION_TABLES:
+        inputs[table] = [evaluation_file(r, table) for r in series]
+    return inputs
 
 
 def run_records(w):
-    """Identity, folder and sample count of every run (the aggregate job's params)."""
-    samples = bayes_hparams(exp(w)["bayes"]).eval_samples
+    """Identity and folder of every run (the aggregate job's spec)."""
     return [
         {
             **identity(r),
             "run_dir": run_file(r, "").rstrip("/"),
-            "samples": samples if identity(r)["bayesian"] else 1,
+            "evaluation": str(Path(evaluation_file(r, "runs")).parent),
         }
         for r in runs(w.experiment)
     ]
@@ -315,6 +355,6 @@ def all_targets():
         + expand(
             "results/{experiment}/tables/{table}.parquet",
             experiment=name,
-            table=("runs", "epochs", "layers", "calibration"),
+            table=TABLES,
         )
     ]

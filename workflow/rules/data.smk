@@ -11,8 +11,6 @@ rule prepare_data:
     conda:
         "../../environment.yml"
     params:
-        root=config["data_root"],
-        options=lambda w: exp(w)["dataset_options"],
-        code=CODE["data"],
+        spec=data_spec,
     script:
         "../../scripts/prepare_data.py"

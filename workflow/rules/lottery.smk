@@ -9,10 +9,7 @@ rule init_weights:
     conda:
         "../../environment.yml"
     params:
-        model=lambda w: exp(w)["model"],
-        model_options=lambda w: exp(w)["model_options"],
-        bayes=lambda w: exp(w)["bayes"] if w.kind == "bnn" else None,
-        code=CODE["train"],
+        spec=init_spec,
     script:
         "../../scripts/init_weights.py"
 
@@ -30,9 +27,7 @@ rule transplant_init:
     conda:
         "../../environment.yml"
     params:
-        sigma=lambda w: exp(w)["transplant"]["sigma"],
-        sigma_value=lambda w: exp(w)["transplant"]["sigma_value"],
-        code=CODE["lottery"],
+        spec=transplant_spec,
     script:
         "../../scripts/transplant_init.py"
 
@@ -48,12 +43,7 @@ rule ticket_mask:
     conda:
         "../../environment.yml"
     params:
-        criterion=lambda w: arm(w).criterion,
-        rate=lambda w: exp(w)["pruning"]["rate"],
-        ignore=lambda w: exp(w)["pruning"]["ignore"],
-        prune_biases=lambda w: exp(w)["pruning"]["prune_biases"],
-        seed=lambda w: exp(w)["pruning"]["seed"],
-        code=CODE["lottery"],
+        spec=mask_spec,
     script:
         "../../scripts/ticket_mask.py"
 
@@ -71,7 +61,6 @@ rule branch_mask:
     conda:
         "../../environment.yml"
     params:
-        seed=branch_seed,
-        code=CODE["lottery"],
+        spec=branch_spec,
     script:
         "../../scripts/branch_mask.py"

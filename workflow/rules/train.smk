@@ -1,17 +1,11 @@
 rule train:
-    """One training run (a GPU job), then repeated stochastic test passes of its final weights.
-
-    Resumes from its scratch checkpoint after a preemption.
-    """
+    """One training run (a GPU job). Resumes from its scratch checkpoint after a preemption."""
     input:
-        data=data_file,
-        start=start_weights,
-        mask=lambda w: run_file(w, "mask.safetensors"),
+        unpack(train_inputs),
     output:
         init="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/init.safetensors",
         final="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/final.safetensors",
         epochs="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/epochs.parquet",
-        predictions="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/predictions.parquet",
     log:
         "results/{experiment}/logs/train/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
     benchmark:
@@ -25,8 +19,6 @@ rule train:
         runtime=resource("runtime"),
     params:
         spec=train_spec,
-        checkpoint="results/{experiment}/checkpoints/{arm}/s{seed}/{chain}/L{level}/{branch}.pt",
-        code=CODE["train"],
     script:
         "../../scripts/train.py"
 
@@ -51,7 +43,5 @@ rule rewind_point:
         runtime=resource("runtime"),
     params:
         spec=rewind_spec,
-        checkpoint="results/{experiment}/checkpoints/rewind/{kind}/s{seed}/e{epoch}.pt",
-        code=CODE["train"],
     script:
         "../../scripts/rewind_point.py"

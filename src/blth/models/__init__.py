@@ -1,6 +1,7 @@
 """Models: LeNet, CIFAR ResNet, CIFAR VGG and SimpleViT, each deterministic or Bayesian."""
 
+from blth.model_names import EXAMPLES
 from blth.models.base import Classifier
-from blth.models.registry import EXAMPLES, build
+from blth.models.registry import build
 
 __all__ = ["EXAMPLES", "Classifier", "build"]

@@ -8,32 +8,27 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from blth import model_names
 from blth.bayes import BayesHparams, Layers
 from blth.models.base import Classifier, init_bayesian, init_deterministic
 from blth.models.lenet import LeNet
 from blth.models.resnet import ResNet
-from blth.models.vgg import PLANS, VGG
+from blth.models.vgg import VGG
 from blth.models.vit import SimpleViT
 
 Shape = tuple[int, int, int]
 
-VIT_SIZES = {  # dim, heads, dim_head, mlp, default depth
-    "tiny": (192, 3, 64, 768, 6),
-    "small": (384, 6, 64, 1536, 12),
-    "base": (768, 12, 64, 3072, 12),
-}
 
-
-def _lenet(match: re.Match, layers: Layers, shape: Shape, classes: int, **_) -> nn.Module:
+def _lenet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
     hidden = tuple(int(h) for h in (match["hidden"] or "300_100").split("_"))
     return LeNet(layers, shape, classes, hidden)
 
 
-def _resnet(match: re.Match, layers: Layers, shape: Shape, classes: int, **_) -> nn.Module:
+def _resnet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
     return ResNet(layers, int(match["depth"]), classes, in_channels=shape[0])
 
 
-def _vgg(match: re.Match, layers: Layers, shape: Shape, classes: int, **_) -> nn.Module:
+def _vgg(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
     return VGG(layers, int(match["depth"]), classes, in_channels=shape[0])
 
 
@@ -42,29 +37,19 @@ def _vit(
     layers: Layers,
     shape: Shape,
     classes: int,
-    patch: int = 4,
-    depth: int | None = None,
-    **_,
+    patch: int,
+    depth: int,
 ) -> nn.Module:
-    dim, heads, dim_head, mlp, default_depth = VIT_SIZES[match["size"]]
-    return SimpleViT(
-        layers, shape, classes, patch, dim, depth or default_depth, heads, dim_head, mlp
-    )
+    dim, heads, dim_head, mlp, _ = model_names.VIT_SIZES[match["size"]]
+    return SimpleViT(layers, shape, classes, patch, dim, depth, heads, dim_head, mlp)
 
 
-BUILDERS: dict[str, tuple[str, Callable[..., nn.Module]]] = {
-    "lenet": (r"lenet(?:_(?P<hidden>\d+(?:_\d+)*))?", _lenet),
-    "resnet": (r"resnet(?P<depth>\d+)", _resnet),
-    "vgg": (r"vgg(?P<depth>\d+)", _vgg),
-    "vit": (rf"vit_(?P<size>{'|'.join(VIT_SIZES)})", _vit),
+BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "lenet": _lenet,
+    "resnet": _resnet,
+    "vgg": _vgg,
+    "vit": _vit,
 }
-EXAMPLES = (
-    "lenet_300_100",
-    "resnet20",
-    "resnet110",
-    *(f"vgg{d}" for d in PLANS),
-    *(f"vit_{s}" for s in VIT_SIZES),
-)
 
 
 def build(
@@ -80,12 +65,9 @@ def build(
     ``bayes`` = None gives the deterministic network; ``options`` are model-specific
     (ViT: ``patch``, ``depth``).
     """
-    for pattern, builder in BUILDERS.values():
-        match = re.fullmatch(pattern, name)
-        if match:
-            break
-    else:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(EXAMPLES)}")
+    family, match = model_names.parse(name)
+    builder = BUILDERS[family]
+    options = model_names.options(name, options)
     layers = Layers(bayes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -1,8 +1,9 @@
-"""Evaluation of every run from its saved test predictions, and the experiment's tables.
+"""Evaluation of a series of runs from their final weights (the ``evaluate`` job).
 
-Training jobs save the predictive probabilities of repeated stochastic passes; everything here
-is computed from those files on the CPU in one local job, so changing an evaluation setting
-(bins, passes shown) reruns this step only, never a training.
+Repeated stochastic passes of each run's final weights over the test set, their accuracy and
+calibration, and the mask's sparsity, so that an evaluation setting reruns these jobs and the
+aggregation, never a training. One job covers every level of one chain or branch: each job
+costs a process start, and the levels of a chain finish one after another anyway.
 """
 
 from __future__ import annotations
@@ -10,46 +11,48 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
 
 from blth import artefacts
 from blth.lottery import masks
+from blth.runspec import EvalSpec, bayes_hparams
 
 log = logging.getLogger(__name__)
 
-IDENTITY = [name for name, _ in artefacts.IDENTITY]
-TABLES = ("runs", "epochs", "layers", "calibration")
+AVERAGED = ("nll", "brier", "ece", "mace", "mace_classwise100", "entropy")
 
 
-def _passes(run_dir: Path):
-    """(mean probs [P, N, C], labels [N], mutual information [P, N]) as torch tensors."""
+def test_passes(net, images, bayes, spec: EvalSpec, device: str):
+    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]).
+
+    Pass p draws its weight samples from seed ``10007 * seed + p``; a deterministic net gives
+    the same pass every time, so it makes one.
+    """
     import torch
 
-    table = pq.read_table(run_dir / "predictions.parquet")
-    passes = table.column("pass").to_numpy()
-    n_pass = int(passes.max()) + 1
-    classes = [c for c in table.column_names if c.startswith("p") and c[1:].isdigit()]
-    probs = np.stack([table.column(c).to_numpy() for c in classes], axis=1)
-    probs = torch.from_numpy(probs.reshape(n_pass, -1, len(classes)))
-    mi = torch.from_numpy(table.column("mutual_information").to_numpy().reshape(n_pass, -1))
-    labels = torch.from_numpy(table.column("label").to_numpy()[: probs.shape[1]])
-    return probs, labels, mi
+    from blth.data import DeviceLoader
+    from blth.inference import predict
+    from blth.metrics import mutual_information_per_example
+
+    mean, std = images.channel_stats()
+    loader = DeviceLoader(
+        images.test_x, images.test_y, spec.eval_batch_size, mean, std, torch.device(device)
+    )
+    samples = bayes.eval_samples if bayes else 1
+    probs, mi = [], []
+    for p in range(spec.evaluation["passes"] if bayes else 1):
+        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p)
+        sample_probs = predict(net, loader, samples, gen, spec.amp)
+        probs.append(sample_probs.mean(0).cpu())
+        mi.append(mutual_information_per_example(sample_probs).cpu())
+    return torch.stack(probs), torch.stack(mi)
 
 
-def summarize_run(run: dict, ev: dict) -> tuple[dict, list[dict], list[dict]]:
-    """One run's summary row, reliability-bin rows (first pass) and per-layer sparsity rows.
-
-    ``run`` holds the identity columns and ``run_dir``; ``ev`` the evaluation settings.
-    """
+def summarize(probs, mi, labels, run_masks: masks.Masks, ev: dict, bayesian: bool):
+    """One run's evaluation row, reliability bins (first pass) and per-layer sparsity rows."""
     from blth import metrics
 
-    run_dir = Path(run["run_dir"])
-    ident = {k: run[k] for k in IDENTITY}
-    epochs = artefacts.read_rows(run_dir / "epochs.parquet")
-    probs, labels, mi = _passes(run_dir)
     results = [
         dataclasses.replace(
             metrics.calibration(
@@ -59,75 +62,67 @@ def summarize_run(run: dict, ev: dict) -> tuple[dict, list[dict], list[dict]]:
         )
         for p, m in zip(probs, mi)
     ]
-    run_masks = masks.load_masks(run_dir / "mask.safetensors")
     n_prunable, n_remaining = masks.counts(run_masks)
-    best = max(epochs, key=lambda r: r["test_acc"])
-    seconds = sum(r["seconds"] for r in epochs)
-    images = sum(r["images_per_second"] * r["seconds"] for r in epochs)
     accs = [r.accuracy for r in results]
-    mean_of = {
-        k: float(np.mean([getattr(r, k) for r in results]))
-        for k in ("nll", "brier", "ece", "mace", "mace_classwise100", "entropy")
-    }
-    summary = {
-        **ident,
+    row = {
         "remaining_fraction": n_remaining / n_prunable,
         "n_prunable": n_prunable,
         "n_remaining": n_remaining,
-        "best_test_acc": best["test_acc"],
-        "best_epoch": best["epoch"],
-        "final_test_acc": epochs[-1]["test_acc"],
         "acc_mean": float(np.mean(accs)),
         "acc_std": float(np.std(accs)),
-        **mean_of,
+        **{k: float(np.mean([getattr(r, k) for r in results])) for k in AVERAGED},
         "mutual_information": (
-            float(np.mean([r.mutual_information for r in results]))
-            if ident["bayesian"]
-            else math.nan
+            float(np.mean([r.mutual_information for r in results])) if bayesian else math.nan
         ),
-        "train_seconds": seconds,
-        "images_per_second": images / max(seconds, 1e-9),
-        "ticket_search_seconds": math.nan,
-        "epochs": len(epochs),
-        "samples": int(run["samples"]),
         "passes": len(results),
-        "device": epochs[-1]["device"],
-        "run_dir": str(run_dir),
     }
     bins = metrics.reliability_bins(probs[0], labels, ev["ece_bins"])
-    layers = masks.sparsity_rows(run_masks)
-    return summary, [{**ident, **b} for b in bins], [{**ident, **r} for r in layers]
+    return row, bins, masks.sparsity_rows(run_masks)
 
 
-def add_ticket_search_seconds(rows: list[dict]) -> None:
-    """Transplant rows: deterministic IMP training time spent on the levels below theirs."""
-    det = {
-        (r["seed"], r["level"]): r["train_seconds"]
-        for r in rows
-        if r["arm"] == "det" and r["chain"] == "imp" and r["branch"] == "main"
-    }
-    for r in rows:
-        if r["branch"] == "transplant":
-            below = [det.get((r["seed"], lvl)) for lvl in range(r["level"])]
-            r["ticket_search_seconds"] = math.nan if None in below else float(sum(below))
+def evaluate(
+    spec: EvalSpec,
+    data_path: str,
+    finals: list[str],
+    mask_paths: list[str],
+    out: dict[str, str],
+    threads: int,
+    device: str,
+) -> None:
+    """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
+    and write ``out[table]`` for the tables runs, calibration and layers."""
+    import torch
 
+    from blth import data, gpus
+    from blth.models import build
 
-def aggregate(runs: list[dict], ev: dict, out: dict[str, str]) -> None:
-    """Evaluate every run and write ``out[table]`` for the tables runs, epochs, layers and
-    calibration (schemas in :mod:`blth.artefacts`)."""
-    summaries, calibration, layers = [], [], []
-    for i, run in enumerate(runs):
-        s, c, lay = summarize_run(run, ev)
-        summaries.append(s)
-        calibration += c
-        layers += lay
-        if (i + 1) % 50 == 0:
-            log.info("evaluated %d / %d runs", i + 1, len(runs))
-    add_ticket_search_seconds(summaries)
-    artefacts.write_table(summaries, out["runs"], "runs")
-    artefacts.write_table(calibration, out["calibration"], "calibration")
-    artefacts.write_table(layers, out["layers"], "layers")
-    n = artefacts.concat_tables(
-        [Path(r["run_dir"]) / "epochs.parquet" for r in runs], out["epochs"], "epochs"
-    )
-    log.info("%d runs, %d epoch rows -> %s", len(runs), n, Path(out["runs"]).parent)
+    torch.set_num_threads(max(1, threads))
+    bayes = bayes_hparams(spec.bayes)
+    rows: dict[str, list[dict]] = {table: [] for table in artefacts.EVALUATION_TABLES}
+    with gpus.job_device(device) as device:
+        images = data.load(data_path)
+        for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
+            net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
+            state, _ = masks.load_state(final)
+            net.load_numpy_state(state)
+            run_masks = masks.load_masks(mask_path)
+            net.apply_masks(run_masks)
+            probs, mi = test_passes(net.to(device), images, bayes, spec, device)
+            row, bins, layers = summarize(
+                probs, mi, images.test_y, run_masks, spec.evaluation, bayes is not None
+            )
+            samples = bayes.eval_samples if bayes else 1
+            rows["runs"].append({"level": level, **row, "samples": samples})
+            rows["calibration"] += [{"level": level, **b} for b in bins]
+            rows["layers"] += [{"level": level, **r} for r in layers]
+            log.info(
+                "%s: level %d test accuracy %.4f ± %.4f over %d passes (%s)",
+                final,
+                level,
+                row["acc_mean"],
+                row["acc_std"],
+                row["passes"],
+                device,
+            )
+    for table, table_rows in rows.items():
+        artefacts.write_table(table_rows, out[table], f"evaluation_{table}")

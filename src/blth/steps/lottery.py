@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import numpy as np
 
 from blth.lottery import branches, masks, prune, scores, transplant
+from blth.runspec import BranchSpec, MaskSpec, TransplantSpec
 
 log = logging.getLogger(__name__)
 
 
 def ticket_mask(
+    spec: MaskSpec,
     init_path: str,
     out: str,
-    criterion: str,
-    rate: float,
-    ignore: Sequence[str] | None,
-    prune_biases: bool,
     previous_final: str | None = None,
     previous_mask: str | None = None,
-    seed: int = 0,
 ) -> None:
-    """Level 0: dense mask. Level k: prune level k-1's final weights under its mask."""
+    """Level 0 (no previous run): dense mask. Level k: prune level k-1's final weights under
+    its mask."""
     state, meta = masks.load_state(init_path)
-    names = masks.prunable_names(meta, state, ignore, prune_biases)
+    names = masks.prunable_names(meta, state, spec.ignore, spec.prune_biases)
     if previous_final is None:
         result = masks.dense_masks(state, names, meta["bayesian"])
     else:
@@ -36,9 +33,9 @@ def ticket_mask(
                 f"prunable tensors {sorted(names)} of the configuration"
             )
         final, _ = masks.load_state(previous_final)
-        rng = np.random.default_rng(seed)
-        s = scores.scores(criterion, final, names, meta["bayesian"], rng)
-        result = prune.prune(s, before, rate)
+        rng = np.random.default_rng(spec.seed)
+        s = scores.scores(spec.criterion, final, names, meta["bayesian"], rng)
+        result = prune.prune(s, before, spec.rate)
     masks.save_masks(result, out)
     total, kept = masks.counts(result)
     log.info(
@@ -46,16 +43,16 @@ def ticket_mask(
     )
 
 
-def branch_mask(ticket_path: str, branch: str, seed: int, out: str) -> None:
+def branch_mask(spec: BranchSpec, ticket_path: str, out: str) -> None:
     """The mask of a branch run (shuffled, or the ticket's own)."""
     ticket = masks.load_masks(ticket_path)
-    masks.save_masks(branches.branch_mask(branch, ticket, np.random.default_rng(seed)), out)
+    rng = np.random.default_rng(spec.seed)
+    masks.save_masks(branches.branch_mask(spec.branch, ticket, rng), out)
 
 
-def transplant_init(det_init: str, bnn_init: str, sigma: str, sigma_value: float, out: str) -> None:
+def transplant_init(spec: TransplantSpec, det_init: str, bnn_init: str, out: str) -> None:
     """Bayesian starting state whose μ is the deterministic network's w₀."""
     det_state, _ = masks.load_state(det_init)
     bnn_state, meta = masks.load_state(bnn_init)
-    masks.save_state(
-        transplant.transplant_state(det_state, bnn_state, sigma, sigma_value), out, meta
-    )
+    state = transplant.transplant_state(det_state, bnn_state, spec.sigma, spec.sigma_value)
+    masks.save_state(state, out, meta)

@@ -1,0 +1,18 @@
+import sys
+
+sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
+
+from blth import logs
+from blth.runspec import EvalSpec
+from blth.steps.evaluation import evaluate
+
+logs.setup()
+evaluate(
+    EvalSpec.from_params(snakemake.params.spec),
+    snakemake.input.data,
+    list(snakemake.input.finals),
+    list(snakemake.input.masks),
+    dict(snakemake.output.items()),
+    snakemake.threads,
+    snakemake.config["device"],
+)

@@ -1,0 +1,133 @@
+"""Code fingerprints: a hash of the code a workflow job runs, blind to comments and layout.
+
+From a job's script, every import of the package is followed (module-level and inside
+functions: lazy imports run too), with the ``__init__`` of every package on the way and the
+non-Python files a module names by a string literal (``noise.c``). Python files count as
+their syntax tree without docstrings, so comments, docstrings and formatting change nothing;
+other files count byte for byte. Torch-free: the workflow computes these when it builds the DAG.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+from pathlib import Path
+
+PACKAGE = "blth"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def module_file(module: str) -> Path | None:
+    """The source file of package module ``module`` (``blth.lottery.masks``), or None."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """Package modules imported anywhere in ``tree`` (relative imports resolved)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: from the package that holds ``module``
+                anchor = module.split(".")[: len(module.split(".")) - node.level + is_package]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if module_file(name) is not None}
+
+
+def _parents(module: str) -> list[str]:
+    """``blth.lottery.masks`` -> ``blth``, ``blth.lottery``: packages run on import."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def _named_files(tree: ast.AST, folder: Path) -> set[Path]:
+    """Non-Python files beside the module that it names by a string literal."""
+    beside = {p.name for p in folder.iterdir() if p.is_file() and p.suffix not in (".py", ".pyc")}
+    return {
+        folder / node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in beside
+    }
+
+
+def _without_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _parse(path: Path) -> ast.AST:
+    try:
+        return ast.parse(path.read_text(), filename=str(path))
+    except SyntaxError as err:
+        raise SyntaxError(f"{path}: cannot fingerprint a file that does not parse: {err}") from err
+
+
+@functools.cache
+def _analysis(path: Path, module: str) -> tuple[frozenset[str], frozenset[Path]]:
+    """(package modules imported, files named) of one Python file."""
+    tree = _parse(path)
+    imports = _imports(tree, module, path.name == "__init__.py")
+    return frozenset(imports), frozenset(_named_files(tree, path.parent))
+
+
+def files(script: str | Path) -> list[Path]:
+    """Every file whose content decides what ``script`` does: itself, the package modules it
+    imports (transitively), their packages' ``__init__`` files and the files they name."""
+    script = Path(script).resolve()
+    seen: set[Path] = set()
+    todo: list[tuple[Path, str]] = [(script, "__main__")]
+    while todo:
+        path, module = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        if path.suffix != ".py":
+            continue
+        imports, named = _analysis(path, module)
+        seen.update(named)
+        for name in imports:
+            for dependency in (*_parents(name), name):
+                found = module_file(dependency)
+                if found is not None and found not in seen:
+                    todo.append((found, dependency))
+    return sorted(seen)
+
+
+@functools.cache
+def _content(path: Path) -> bytes:
+    if path.suffix == ".py":
+        return ast.dump(_without_docstrings(_parse(path))).encode()
+    return path.read_bytes()
+
+
+@functools.cache
+def fingerprint(script: str | Path) -> str:
+    """16 hex digits that change exactly when the code :func:`files` finds changes."""
+    digest = hashlib.sha256()
+    script = Path(script).resolve()
+    for path in files(script):
+        name = "<script>" if path == script else str(path.relative_to(PACKAGE_DIR))
+        digest.update(name.encode() + b"\0" + hashlib.sha256(_content(path)).digest())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,256 @@
+"""Typed descriptions of the workflow's jobs: exactly the settings that can change a result.
+
+Each spec is built once per job from the experiment's config with defaults applied and values
+normalised (``lr: 1`` and ``lr: 1.0e-0`` are one run), and holds nothing else: a deterministic
+run carries no Bayesian keys, a level-0 mask no pruning rate, no spec holds the device or the
+data folder (the data are identified by the prepared data file, an input). Rules pass
+``spec.params()`` as their one ``params`` entry, so Snakemake reruns a job exactly when its spec
+or an input changes; ``code`` is the fingerprint of the code the job runs (blth.fingerprint).
+Torch-free: the workflow builds these at DAG time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from blth import model_names
+from blth.hparams import BayesHparams, TrainHparams
+
+# Bayesian settings the initial state depends on (σ₀ and whether BatchNorm keeps statistics).
+INIT_KEYS = ("init_std", "classifier_init_std", "batchnorm_stats")
+# Bayesian settings a trained network's predictions depend on.
+PREDICTIVE_KEYS = ("eval_samples", "sample_strategy", "estimator", "batchnorm_stats", "cpu_noise")
+# Options of each data source and their defaults (tests check them against blth.data).
+DATASET_OPTIONS: dict[str, dict[str, Any]] = {
+    "cifar10": {},
+    "fashion_mnist": {},
+    "digits": {"test_fraction": 0.2},
+    "synthetic": {"classes": 10, "shape": [3, 32, 32], "train": 2000, "test": 500, "seed": 0},
+}
+
+
+def _canonical(value: Any) -> Any:
+    """Sorted dicts, lists for tuples: one spelling per value (params compare by repr)."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def hparams_dict(cls: type, values: dict | None, where: str) -> dict:
+    """All fields of hyper-parameter dataclass ``cls`` with ``values`` over the defaults, each
+    cast to its field's type; unknown keys and bad values raise an error naming ``where``."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values or {}) - names)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {unknown}; allowed: {sorted(names)}")
+    hints = typing.get_type_hints(cls)
+    cast = {k: _cast(hints[k], v, f"{where}.{k}") for k, v in (values or {}).items()}
+    instance = cls(**cast)  # runs the dataclass's own checks
+    return _canonical(dataclasses.asdict(instance))
+
+
+def _cast(hint: Any, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    args = typing.get_args(hint)
+    if float in (hint, *args) and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(hint) is tuple:
+        if not isinstance(value, list | tuple):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        return tuple(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Base of every job spec: canonical params and a stable key."""
+
+    def params(self) -> dict:
+        """The spec as a canonical dict: the rule's one ``params`` entry."""
+        return _canonical(dataclasses.asdict(self))
+
+    def key(self) -> str:
+        """sha256 of the canonical spec (resume keys derive from it)."""
+        return hashlib.sha256(json.dumps(self.params(), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def from_params(cls, params: dict) -> typing.Self:
+        """The spec a rule passed as ``params`` (inside the job)."""
+        return cls(**params)
+
+
+@dataclass(frozen=True)
+class DataSpec(Spec):
+    """A prepared dataset: the source and its options (not the folder it is read from)."""
+
+    dataset: str
+    options: dict
+    code: str
+
+
+@dataclass(frozen=True)
+class InitSpec(Spec):
+    """Initial weights of one network: architecture, the Bayesian init settings, seed."""
+
+    model: str
+    model_options: dict
+    bayes: dict | None  # INIT_KEYS; None: the deterministic network
+    seed: int
+    code: str
+
+
+@dataclass(frozen=True)
+class MaskSpec(Spec):
+    """A level's mask: which tensors are prunable and, above level 0, how they are pruned."""
+
+    ignore: list | None
+    prune_biases: bool
+    criterion: str | None  # None at level 0 (dense)
+    rate: float | None
+    seed: int | None  # only the "random" criterion draws from it
+    code: str
+
+
+@dataclass(frozen=True)
+class BranchSpec(Spec):
+    """A randomisation branch's mask from its ticket's mask."""
+
+    branch: str
+    seed: list  # [branch seed, replicate seed, level]
+    code: str
+
+
+@dataclass(frozen=True)
+class TransplantSpec(Spec):
+    """The σ a transplanted ticket starts from."""
+
+    sigma: str
+    sigma_value: float | None  # None for sigma "fan_in"
+    code: str
+
+
+@dataclass(frozen=True)
+class TrainSpec(Spec):
+    """One training (or the first ``stop_epoch`` epochs of one: a rewind point)."""
+
+    model: str
+    model_options: dict
+    bayes: dict | None  # every BayesHparams field; None: deterministic
+    train: dict  # every TrainHparams field
+    seed: int
+    start_epoch: int
+    stop_epoch: int | None
+    code: str
+
+
+@dataclass(frozen=True)
+class EvalSpec(Spec):
+    """Repeated stochastic test passes of the final weights of one series of runs."""
+
+    model: str
+    model_options: dict
+    bayes: dict | None  # PREDICTIVE_KEYS; None: deterministic
+    eval_batch_size: int
+    amp: bool
+    evaluation: dict  # passes and bins
+    seed: int
+    levels: list
+    code: str
+
+
+def _hparams(cls: type, values: dict) -> Any:
+    hints = typing.get_type_hints(cls)
+    return cls(**{k: _cast(hints[k], v, k) for k, v in values.items()})
+
+
+def bayes_hparams(values: dict | None) -> BayesHparams | None:
+    """The BayesHparams of a spec's Bayesian settings (others at their defaults), or None."""
+    return None if values is None else _hparams(BayesHparams, values)
+
+
+def train_hparams(values: dict) -> TrainHparams:
+    """The TrainHparams of a spec's training settings."""
+    return _hparams(TrainHparams, values)
+
+
+# ---- builders: experiment config (schema-validated, defaults filled) -> spec ---------------
+
+
+def data_spec(exp: dict, code: str) -> DataSpec:
+    name = exp["dataset"]
+    defaults = DATASET_OPTIONS[name]
+    unknown = sorted(set(exp["dataset_options"]) - set(defaults))
+    if unknown:
+        raise ValueError(
+            f"dataset_options {unknown} do not apply to dataset {name!r} "
+            f"(allowed: {sorted(defaults) or 'none'})"
+        )
+    return DataSpec(name, _canonical({**defaults, **exp["dataset_options"]}), code)
+
+
+def _model(exp: dict) -> tuple[str, dict]:
+    return exp["model"], model_names.options(exp["model"], exp["model_options"])
+
+
+def init_spec(exp: dict, bayesian: bool, seed: int, code: str) -> InitSpec:
+    bayes = bayes_dict(exp) if bayesian else None
+    init = None if bayes is None else {k: bayes[k] for k in INIT_KEYS}
+    return InitSpec(*_model(exp), init, seed, code)
+
+
+def mask_spec(exp: dict, criterion: str, level: int, code: str) -> MaskSpec:
+    p = exp["pruning"]
+    if level == 0:  # the dense mask: only which tensors are prunable
+        return MaskSpec(p["ignore"], p["prune_biases"], None, None, None, code)
+    seed = p["seed"] if criterion == "random" else None
+    return MaskSpec(p["ignore"], p["prune_biases"], criterion, float(p["rate"]), seed, code)
+
+
+def branch_spec(exp: dict, branch: str, seed: int, level: int, code: str) -> BranchSpec:
+    branch_seed = exp["branches"]["seeds"].get(branch, 0)
+    return BranchSpec(branch, [branch_seed, seed, level], code)
+
+
+def transplant_spec(exp: dict, code: str) -> TransplantSpec:
+    t = exp["transplant"]
+    value = float(t["sigma_value"]) if t["sigma"] == "constant" else None
+    return TransplantSpec(t["sigma"], value, code)
+
+
+def bayes_dict(exp: dict) -> dict:
+    return hparams_dict(BayesHparams, exp["bayes"], "bayes")
+
+
+def train_dict(exp: dict) -> dict:
+    return hparams_dict(TrainHparams, exp["train"], "train")
+
+
+def train_spec(
+    exp: dict, bayesian: bool, seed: int, start_epoch: int, stop_epoch: int | None, code: str
+) -> TrainSpec:
+    bayes = bayes_dict(exp) if bayesian else None
+    return TrainSpec(*_model(exp), bayes, train_dict(exp), seed, start_epoch, stop_epoch, code)
+
+
+def eval_spec(exp: dict, bayesian: bool, seed: int, levels: list[int], code: str) -> EvalSpec:
+    bayes = bayes_dict(exp) if bayesian else None
+    predictive = None if bayes is None else {k: bayes[k] for k in PREDICTIVE_KEYS}
+    train = train_dict(exp)
+    return EvalSpec(
+        *_model(exp),
+        predictive,
+        train["eval_batch_size"],
+        train["amp"],
+        _canonical(exp["evaluation"]),
+        seed,
+        sorted(levels),
+        code,
+    )

@@ -1,0 +1,83 @@
+"""The experiment's tables from every run's epoch log and every series' evaluation (the
+``aggregate`` job: numpy and pyarrow only, no network is run)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from blth import artefacts
+
+log = logging.getLogger(__name__)
+
+IDENTITY = [name for name, _ in artefacts.IDENTITY]
+
+
+def training_summary(epochs: list[dict], path: str) -> dict:
+    """The runs-table columns that summarise one run's epoch log."""
+    if not epochs:
+        raise ValueError(f"{path}: the epoch log has no rows; delete it and rerun")
+    best = max(epochs, key=lambda r: r["test_acc"])
+    seconds = sum(r["seconds"] for r in epochs)
+    images = sum(r["images_per_second"] * r["seconds"] for r in epochs)
+    return {
+        "best_test_acc": best["test_acc"],
+        "best_epoch": best["epoch"],
+        "final_test_acc": epochs[-1]["test_acc"],
+        "train_seconds": seconds,
+        "images_per_second": images / max(seconds, 1e-9),
+        "ticket_search_seconds": math.nan,
+        "epochs": len(epochs),
+        "device": epochs[-1]["device"],
+    }
+
+
+def add_ticket_search_seconds(rows: list[dict]) -> None:
+    """Transplant rows: deterministic IMP training time spent on the levels below theirs."""
+    det = {
+        (r["seed"], r["level"]): r["train_seconds"]
+        for r in rows
+        if r["arm"] == "det" and r["chain"] == "imp" and r["branch"] == "main"
+    }
+    for r in rows:
+        if r["branch"] == "transplant":
+            below = [det.get((r["seed"], lvl)) for lvl in range(r["level"])]
+            r["ticket_search_seconds"] = math.nan if None in below else float(sum(below))
+
+
+def _by_series_level(paths: list[str], table: str) -> dict[tuple, list[dict]]:
+    """Rows of every series' evaluation table ``table``, keyed by (series folder, level)."""
+    found: dict[tuple, list[dict]] = defaultdict(list)
+    for path in paths:
+        for row in artefacts.read_rows(path, f"evaluation_{table}"):
+            found[(str(Path(path).parent), row.pop("level"))].append(row)
+    return found
+
+
+def aggregate(runs: list[dict], inputs: dict[str, list[str]], out: dict[str, str]) -> None:
+    """Write ``out[table]`` for the tables runs, epochs, layers and calibration.
+
+    ``runs`` holds each run's identity columns, ``run_dir`` and ``evaluation`` (its series'
+    folder); ``inputs`` the per-run epoch logs (in the order of ``runs``) and the per-series
+    evaluation tables.
+    """
+    evaluated = {t: _by_series_level(inputs[t], t) for t in artefacts.EVALUATION_TABLES}
+    tables: dict[str, list[dict]] = {t: [] for t in artefacts.TABLES}
+    for run, epochs_path in zip(runs, inputs["epochs"], strict=True):
+        ident = {k: run[k] for k in IDENTITY}
+        key = (run["evaluation"], run["level"])
+        if key not in evaluated["runs"]:
+            raise ValueError(f"{run['evaluation']}: no evaluation of level {run['level']}")
+        epochs = artefacts.read_rows(epochs_path, "run_epochs")
+        (row,) = evaluated["runs"][key]
+        summary = training_summary(epochs, epochs_path)
+        tables["runs"].append({**ident, **row, **summary, "run_dir": run["run_dir"]})
+        tables["epochs"] += [{**ident, **r} for r in epochs]
+        for table in ("calibration", "layers"):
+            tables[table] += [{**ident, **r} for r in evaluated[table][key]]
+    add_ticket_search_seconds(tables["runs"])
+    for table, rows in tables.items():
+        artefacts.write_table(rows, out[table], table)
+    log.info("%d runs, %d epoch rows -> %s", len(runs), len(tables["epochs"]), out["runs"])

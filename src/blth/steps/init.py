@@ -1,0 +1,24 @@
+"""Initial weights of a network (the ``init_weights`` job)."""
+
+from __future__ import annotations
+
+import logging
+
+from blth import data
+from blth.lottery import masks
+from blth.models import build
+from blth.runspec import InitSpec, bayes_hparams
+
+log = logging.getLogger(__name__)
+
+
+def init_weights(spec: InitSpec, data_path: str, out: str) -> None:
+    """Initial weights of ``spec.model`` from ``spec.seed`` (deterministic if no Bayesian init)."""
+    images = data.load(data_path)
+    bayes = bayes_hparams(spec.bayes)
+    net = build(
+        spec.model, images.input_shape, images.classes, bayes, seed=spec.seed, **spec.model_options
+    )
+    masks.save_state(net.numpy_state(), out, net.describe())
+    kind = "Bayesian" if bayes else "deterministic"
+    log.info("initial %s weights of %s (seed %d) -> %s", kind, spec.model, spec.seed, out)

@@ -1,0 +1,104 @@
+"""Code fingerprints follow the code a job imports and ignore comments, docstrings, layout."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from blth import fingerprint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def package(tmp_path, monkeypatch):
+    """A throwaway copy of src/blth that the fingerprint reads instead of the real one."""
+    copy = tmp_path / "blth"
+    shutil.copytree(ROOT / "src" / "blth", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", copy)
+    fingerprint.fingerprint.cache_clear()
+    fingerprint._analysis.cache_clear()
+    fingerprint._content.cache_clear()
+    yield copy
+    fingerprint.fingerprint.cache_clear()
+    fingerprint._analysis.cache_clear()
+    fingerprint._content.cache_clear()
+
+
+def names(script: str) -> set[str]:
+    return {
+        str(p.relative_to(fingerprint.PACKAGE_DIR))
+        for p in fingerprint.files(ROOT / "scripts" / script)
+        if fingerprint.PACKAGE_DIR in p.parents
+    }
+
+
+def again(script: str) -> str:
+    fingerprint.fingerprint.cache_clear()
+    fingerprint._analysis.cache_clear()
+    fingerprint._content.cache_clear()
+    return fingerprint.fingerprint(ROOT / "scripts" / script)
+
+
+def test_training_follows_lazy_imports_and_named_files(package):
+    found = names("train.py")
+    # imported inside functions, through packages, and the C source noise.py names
+    assert {"train.py", "bayes.py", "noise.py", "noise.c", "models/lenet.py"} <= found
+    assert {"__init__.py", "models/__init__.py", "steps/__init__.py"} <= found
+    assert not found & {"lottery/prune.py", "report/charts.py", "steps/evaluation.py"}
+
+
+def test_each_job_sees_only_its_code(package):
+    assert "train.py" not in names("init_weights.py")  # initialisation never trains
+    assert "train.py" not in names("evaluate.py")  # nor does evaluation
+    assert not any(n.startswith("models/") for n in names("aggregate.py"))
+    assert "lottery/prune.py" in names("ticket_mask.py")
+    assert "report/charts.py" in names("report_figure.py")
+
+
+def test_comments_docstrings_and_layout_do_not_count(package):
+    before = again("train.py")
+    source = package / "train.py"
+    text = source.read_text()
+    edited = text.replace(
+        '"""Training loop of the paper', '"""Reworded: the training loop of the paper'
+    )
+    edited = edited.replace(
+        "    device = torch.device(device)\n", "    device = torch.device(  device )  # why\n"
+    )
+    assert edited != text
+    source.write_text("# a new comment\n" + edited + "\n\n")
+    assert again("train.py") == before
+
+
+@pytest.mark.parametrize("file", ["train.py", "noise.c", "bayes.py", "steps/training.py"])
+def test_a_real_edit_changes_the_fingerprint(package, file):
+    before = again("train.py")
+    path = package / file
+    marker = "\nstatic const int blth_edit = 1;\n" if file.endswith(".c") else "\nEDIT = 1\n"
+    path.write_text(path.read_text() + marker)
+    assert again("train.py") != before
+
+
+def test_an_edit_elsewhere_does_not(package):
+    train, mask = again("train.py"), again("ticket_mask.py")
+    path = package / "lottery" / "prune.py"
+    path.write_text(path.read_text() + "\nEDIT = 1\n")
+    assert again("train.py") == train
+    assert again("ticket_mask.py") != mask
+
+
+def test_relative_imports_are_resolved(tmp_path, monkeypatch):
+    pkg = tmp_path / "blth"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from . import a\n")
+    (pkg / "sub" / "a.py").write_text("from .b import f\n")
+    (pkg / "sub" / "b.py").write_text("def f():\n    from ..c import g\n")
+    (pkg / "c.py").write_text("")
+    script = tmp_path / "job.py"
+    script.write_text("import blth.sub\n")
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", pkg)
+    fingerprint._analysis.cache_clear()
+    found = {str(p.relative_to(pkg)) for p in fingerprint.files(script) if pkg in p.parents}
+    assert found == {"__init__.py", "sub/__init__.py", "sub/a.py", "sub/b.py", "c.py"}

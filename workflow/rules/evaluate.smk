@@ -1,0 +1,25 @@
+rule evaluate:
+    """Repeated stochastic test passes of the final weights of one series of runs (every level
+    of a chain or branch): accuracy, calibration, sparsity. Reruns without retraining.
+    """
+    input:
+        data=data_file,
+        finals=lambda w: series_files(w, "final.safetensors"),
+        masks=lambda w: series_files(w, "mask.safetensors"),
+    output:
+        runs=f"{EVALUATION_DIR}/runs.parquet",
+        calibration=f"{EVALUATION_DIR}/calibration.parquet",
+        layers=f"{EVALUATION_DIR}/layers.parquet",
+    log:
+        "results/{experiment}/logs/evaluate/{arm}/s{seed}/{chain}/{branch}.log",
+    conda:
+        "../../environment.yml"
+    threads: resource("threads")
+    resources:
+        gpu=resource("gpu"),
+        mem_mb=resource("mem_mb", per_attempt=True),
+        runtime=resource("runtime"),
+    params:
+        spec=eval_spec,
+    script:
+        "../../scripts/evaluate.py"
