@@ -1,7 +1,11 @@
 """Command line entry point ``blth``.
 
+blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
+
+torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
+answer at once (the choice lists come from the torch-free :mod:`blth.bench_cases`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ import argparse
 import contextlib
 import io
 import sys
+
+from blth import __version__
+from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -43,9 +50,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from blth.bench import BLTH_VARIANTS, IMPLS, MODELS
-
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
+    p.add_argument("--version", action="version", version=f"blth {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     b = sub.add_parser(
         "bench",

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def train(
     name: str = "run",
     start_epoch: int = 0,
     stop_epoch: int | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place (masks already applied) and return its per-epoch log.
 
@@ -110,6 +112,8 @@ def train(
     late-rewound ticket continues the schedule at its rewind epoch and a rewind point stops
     there. ``checkpoint``: scratch file written every epoch; a later call with the same
     ``run_key`` resumes from it. Raises :class:`TrainingDiverged` naming ``name`` and the epoch.
+    ``on_epoch``: called with each new epoch row once it is logged and checkpointed (e.g.
+    :func:`blth.tensorboard.writer`); epochs restored from a checkpoint are not replayed.
     """
     device = torch.device(device)
     stop_epoch = hp.epochs if stop_epoch is None else stop_epoch
@@ -233,4 +237,6 @@ def train(
                     "epochs": result.epochs,
                 },
             )
+        if on_epoch is not None:
+            on_epoch(row)
     return result
