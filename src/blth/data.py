@@ -9,7 +9,6 @@ normalisation on whole batches: no per-image Python work in the training loop.
 from __future__ import annotations
 
 import gzip
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import Tensor
+
+from blth import safefiles
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +34,11 @@ class ImageData:
     test_x: Tensor
     test_y: Tensor
     augment: bool  # random crop (pad 4) + horizontal flip during training
+    classes: int  # labels are 0 .. classes - 1
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return tuple(self.train_x.shape[1:])
-
-    @property
-    def classes(self) -> int:
-        return int(self.train_y.max()) + 1
 
     def channel_stats(self) -> tuple[Tensor, Tensor]:
         """Per-channel mean and std of the training images, in [0, 1] units."""
@@ -130,39 +127,59 @@ SOURCES: dict[str, tuple[Callable[..., tuple[np.ndarray, ...]], bool]] = {
 }
 
 
+_SPLITS = ("train_x", "train_y", "test_x", "test_y")
+
+
 def prepare(name: str, root: str | Path, path: str | Path, **options) -> ImageData:
     """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``."""
     if name not in SOURCES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}")
     source, augment = SOURCES[name]
     xtr, ytr, xte, yte = source(Path(root), **options)
-    tensors = {
-        "train_x": torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.uint8)),
-        "train_y": torch.from_numpy(np.asarray(ytr, dtype=np.int64)),
-        "test_x": torch.from_numpy(np.ascontiguousarray(xte, dtype=np.uint8)),
-        "test_y": torch.from_numpy(np.asarray(yte, dtype=np.int64)),
+    arrays = {
+        "train_x": np.ascontiguousarray(xtr, dtype=np.uint8),
+        "train_y": np.asarray(ytr, dtype=np.int64),
+        "test_x": np.ascontiguousarray(xte, dtype=np.uint8),
+        "test_y": np.asarray(yte, dtype=np.int64),
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={"name": name, "augment": json.dumps(augment)})
+    classes = int(max(arrays["train_y"].max(), arrays["test_y"].max())) + 1
+    safefiles.write(path, arrays, {"name": name, "augment": augment, "classes": classes})
     log.info(
         "dataset %s: %d train / %d test images of shape %s -> %s",
         name,
         len(ytr),
         len(yte),
-        tuple(tensors["train_x"].shape[1:]),
+        arrays["train_x"].shape[1:],
         path,
     )
     return load(path)
 
 
 def load(path: str | Path) -> ImageData:
-    """Read a cache written by :func:`prepare`."""
-    from safetensors import safe_open
+    """Read a cache written by :func:`prepare`, checking its splits."""
+    tensors, meta = safefiles.read(
+        path, "pt", tensors=_SPLITS, metadata=("name", "augment", "classes")
+    )
+    problem = _split_problem(tensors, meta["classes"])
+    if problem:
+        raise safefiles.damaged(path, problem)
+    splits = {k: tensors[k] for k in _SPLITS}
+    return ImageData(meta["name"], **splits, augment=meta["augment"], classes=meta["classes"])
 
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata()
-    tensors = load_file(str(path))
-    return ImageData(meta["name"], augment=json.loads(meta["augment"]), **tensors)
+
+def _split_problem(t: dict[str, Tensor], classes: int) -> str | None:
+    """What is inconsistent in a cache's splits, if anything."""
+    for split in ("train", "test"):
+        x, y = t[f"{split}_x"], t[f"{split}_y"]
+        if x.dtype != torch.uint8 or x.dim() != 4 or y.dtype != torch.int64 or y.dim() != 1:
+            return f"{split} split is not uint8 [N, C, H, W] images with int64 [N] labels"
+        if len(x) != len(y) or not len(y):
+            return f"{split} split has {len(x)} images but {len(y)} labels"
+        if y.min() < 0 or y.max() >= classes:
+            return f"{split} labels leave 0..{classes - 1}"
+    if t["train_x"].shape[1:] != t["test_x"].shape[1:]:
+        return "train and test images differ in shape"
+    return None
 
 
 class DeviceLoader:
