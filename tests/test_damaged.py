@@ -1,13 +1,18 @@
 """Damaged artefacts are named with what is wrong and what to do; writes are reproducible."""
 
 import hashlib
+import io
+import logging
 import os
 
 import numpy as np
 import pytest
+import torch
 
-from blth import data, safefiles
+from blth import data, safefiles, train
+from blth.hparams import TrainHparams
 from blth.lottery import masks
+from blth.models import build
 
 META = {"layers": ["fc"], "classifier": "fc", "bayesian": False}
 STATE = {"fc.weight": np.ones((3, 2), np.float32), "fc.bias": np.zeros(3, np.float32)}
@@ -135,3 +140,41 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path):
         f.write(b"half a file")
         raise KeyboardInterrupt
     assert _digest(path) == before and os.listdir(tmp_path) == ["mask.safetensors"]
+
+
+def _foreign_checkpoint(raw: bytes) -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"model": torch.zeros(2)}, buffer)
+    return buffer.getvalue()
+
+
+CHECKPOINT_DAMAGE = {
+    "garbage": (lambda raw: b"not a checkpoint\n" * 8, "unreadable, UnpicklingError"),
+    "truncated": (lambda raw: raw[: len(raw) // 2], "unreadable, "),
+    "empty": (lambda raw: b"", "unreadable, EOFError"),
+    "foreign": (_foreign_checkpoint, "not a training checkpoint"),
+}
+
+
+@pytest.mark.parametrize("damage", CHECKPOINT_DAMAGE)
+def test_a_damaged_checkpoint_is_set_aside_and_training_starts_over(tmp_path, caplog, damage):
+    images = data.prepare(
+        "synthetic", tmp_path, tmp_path / "d.safetensors", train=64, test=32, shape=(1, 8, 8)
+    )
+    hp = TrainHparams(epochs=2, batch_size=32)
+    ckpt = tmp_path / "checkpoints" / "run.pt"
+
+    def run():
+        net = build("lenet_300_100", images.input_shape, images.classes, seed=0)
+        return train.train(net, images, hp, None, seed=0, checkpoint=ckpt, run_key="k")
+
+    run()
+    cut, reason = CHECKPOINT_DAMAGE[damage]
+    bad = cut(ckpt.read_bytes())
+    ckpt.write_bytes(bad)
+    with caplog.at_level(logging.WARNING, logger="blth.train"):
+        result = run()
+    assert result.resumed_from == 0 and [r["epoch"] for r in result.epochs] == [1, 2]
+    assert f"discarding damaged checkpoint {ckpt} ({reason}" in caplog.text
+    assert (ckpt.parent / "run.pt.damaged").read_bytes() == bad  # kept for a post-mortem
+    assert run().resumed_from == 2  # and a good checkpoint replaced it
