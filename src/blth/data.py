@@ -1,16 +1,16 @@
 """Datasets as uint8 tensors cached once, and a device-resident loader with batched augmentation.
 
-``prepare(name, root, path)`` turns a source into one safetensors cache file; ``load(path)`` reads
-it back. ``DeviceLoader`` keeps the whole split on the training device as uint8 and does
-shuffling (``randperm`` on the device), random crop with zero padding, horizontal flips and
-normalisation on whole batches: no per-image Python work in the training loop.
+``prepare(name, root, path)`` turns a source (:mod:`blth.sources`) into one safetensors cache
+file; ``load(path)`` reads it back and checks it. ``DeviceLoader`` keeps the whole split on the
+training device as uint8 and does shuffling (``randperm`` on the device), random crop with zero
+padding, horizontal flips and normalisation on whole batches: no per-image Python work in the
+training loop.
 """
 
 from __future__ import annotations
 
-import gzip
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from blth import safefiles
+from blth.sources import SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -44,87 +45,6 @@ class ImageData:
         """Per-channel mean and std of the training images, in [0, 1] units."""
         x = self.train_x.double() / 255
         return x.mean(dim=(0, 2, 3)).float(), x.std(dim=(0, 2, 3)).float()
-
-
-def _cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
-    from torchvision.datasets import CIFAR10  # the real download (or an existing local copy)
-
-    splits = [CIFAR10(str(root), train=t, download=True) for t in (True, False)]
-    return tuple(a for s in splits for a in (s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)))
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = np.frombuffer(raw, dtype=">i4", count=ndim, offset=4)
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
-
-
-def _find_idx(root: Path, stem: str) -> Path | None:
-    for candidate in (root / stem, root / f"{stem}.gz", root / "FashionMNIST" / "raw" / stem):
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _fashion_mnist(root: Path, **_) -> tuple[np.ndarray, ...]:
-    stems = (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    )
-    found = [_find_idx(root, s) for s in stems]
-    if all(found):  # an IDX folder, e.g. Debian's dataset-fashion-mnist
-        xtr, ytr, xte, yte = (_read_idx(p) for p in found)
-        return xtr[:, None], ytr, xte[:, None], yte
-    from torchvision.datasets import FashionMNIST
-
-    splits = [FashionMNIST(str(root), train=t, download=True) for t in (True, False)]
-    return tuple(a for s in splits for a in (s.data.numpy()[:, None], s.targets.numpy()))
-
-
-def _digits(root: Path, test_fraction: float = 0.2, **_) -> tuple[np.ndarray, ...]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()  # bundled with scikit-learn: 1797 8x8 images, values 0..16
-    images = np.round(digits.images * (255 / 16)).astype(np.uint8)[:, None]
-    xtr, xte, ytr, yte = train_test_split(
-        images, digits.target, test_size=test_fraction, stratify=digits.target, random_state=0
-    )
-    return xtr, ytr, xte, yte
-
-
-def _synthetic(
-    root: Path,
-    classes: int = 10,
-    shape: tuple[int, ...] = (3, 32, 32),
-    train: int = 2000,
-    test: int = 500,
-    seed: int = 0,
-    **_,
-) -> tuple[np.ndarray, ...]:
-    """Class prototypes plus pixel noise: learnable, tiny, and the same layout as CIFAR."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.uniform(40, 215, size=(classes, *shape))
-
-    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
-        y = rng.integers(0, classes, size=n)
-        x = prototypes[y] + rng.normal(0, 40, size=(n, *shape))
-        return np.clip(x, 0, 255).astype(np.uint8), y
-
-    return (*split(train), *split(test))
-
-
-SOURCES: dict[str, tuple[Callable[..., tuple[np.ndarray, ...]], bool]] = {
-    "cifar10": (_cifar10, True),
-    "fashion_mnist": (_fashion_mnist, False),
-    "digits": (_digits, False),
-    "synthetic": (_synthetic, True),
-}
 
 
 _SPLITS = ("train_x", "train_y", "test_x", "test_y")
