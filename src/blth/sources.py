@@ -6,21 +6,81 @@ A source maps ``root`` (and options) to (train_x [N, C, H, W], train_y, test_x, 
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import shutil
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from blth.safefiles import damaged
 
+T = TypeVar("T")
+
+
+class DownloadFailed(RuntimeError):
+    """torchvision could not download a dataset; what it had started is removed."""
+
 
 def cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
-    from torchvision.datasets import CIFAR10  # the real download (or an existing local copy)
+    """torchvision's CIFAR-10: its extracted folder, else its archive, else a download."""
+    from torchvision.datasets import CIFAR10
 
-    splits = [CIFAR10(str(root), train=t, download=True) for t in (True, False)]
+    _check_cifar10(root, CIFAR10)
+    splits = _downloading(
+        "CIFAR-10",
+        root,
+        [CIFAR10.base_folder, CIFAR10.filename],
+        f"Check the network, or put {CIFAR10.filename} or its extracted {CIFAR10.base_folder}/ "
+        "into data_root.",
+        lambda: [CIFAR10(str(root), train=t, download=True) for t in (True, False)],
+    )
     return tuple(a for s in splits for a in (s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)))
+
+
+def _check_cifar10(root: Path, cls: type) -> None:
+    """Name a local file that fails torchvision's md5 check (torchvision says only 'corrupted')."""
+    from torchvision.datasets.utils import check_integrity
+
+    folder, archive = root / cls.base_folder, root / cls.filename
+    files = [*cls.train_list, *cls.test_list, (cls.meta["filename"], cls.meta["md5"])]
+    present = [(folder / name, md5) for name, md5 in files if (folder / name).is_file()]
+    for path, md5 in present:
+        if not check_integrity(path, md5):
+            remedy = f"Delete {folder} and rerun: torchvision extracts it again from {archive}"
+            raise damaged(path, "fails its md5 check", f"{remedy} or downloads it.")
+    extracting = len(present) < len(files) and archive.is_file()  # torchvision would extract it
+    if extracting and not check_integrity(archive, cls.tgz_md5):
+        raise damaged(archive, "fails its md5 check", "Delete it and rerun to download it again.")
+
+
+def _downloading(
+    what: str, root: Path, names: Sequence[str], advice: str, fetch: Callable[[], T]
+) -> T:
+    """``fetch()``; if it fails, remove ``root`` and its entries ``names`` where it created them."""
+    created = [p for p in (root / n for n in names) if not p.exists()]
+    root_created = not root.exists()
+    try:
+        return fetch()
+    except BaseException as e:
+        for path in created:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        if root_created:
+            with contextlib.suppress(OSError):  # only when empty: other datasets may share it
+                root.rmdir()
+        if not isinstance(e, Exception):
+            raise
+        cause = str(e).partition("\n")[0]
+        raise DownloadFailed(
+            f"could not download {what} into {root / names[0]} (data_root {root}; "
+            f"{type(e).__name__}: {cause}). {advice}"
+        ) from e
 
 
 FASHION_MNIST = {"train": 60_000, "t10k": 10_000}  # images per split, each 28x28, labels 0..9
@@ -30,28 +90,42 @@ _STEMS = {
     for split in FASHION_MNIST
     for kind, magic in _IDX_MAGIC.items()
 }
+_DEBIAN = "/usr/share/datasets/fashion-mnist"  # apt-get install dataset-fashion-mnist
 
 
 def fashion_mnist(root: Path, **_) -> tuple[np.ndarray, ...]:
     """An IDX folder (plain or .gz, e.g. Debian's dataset-fashion-mnist), else torchvision's."""
-    folder, files = root, _idx_files(root)
-    remedy = (
-        "Get a good copy (apt-get install --reinstall dataset-fashion-mnist if it is Debian's), "
-        f"or remove the IDX files from {root} to let torchvision download Fashion-MNIST there."
-    )
-    if not files:
-        from torchvision.datasets import FashionMNIST
-
-        folder = root / "FashionMNIST" / "raw"  # where torchvision keeps its download
+    if _idx_files(root):
+        folder = root
+        remedy = (
+            f"Get a good copy (apt-get install --reinstall dataset-fashion-mnist for {_DEBIAN}), "
+            f"or remove the IDX files from {root} to let torchvision download Fashion-MNIST."
+        )
+    else:
+        folder = _torchvision_fashion_mnist(root)
         remedy = f"Delete {folder.parent} and rerun: torchvision downloads it again."
-        if len(_idx_files(folder)) < len(_STEMS):
-            FashionMNIST(str(root), download=True)
-        files = _idx_files(folder)
+    files = _idx_files(folder)
     missing = [stem for key, stem in _STEMS.items() if key not in files]
     if missing:
         raise FileNotFoundError(f"{folder} lacks {', '.join(missing)} (plain or .gz). {remedy}")
     (xtr, ytr), (xte, yte) = (_idx_split(files, split, remedy) for split in FASHION_MNIST)
     return xtr, ytr, xte, yte
+
+
+def _torchvision_fashion_mnist(root: Path) -> Path:
+    """The raw IDX folder of torchvision's copy under ``root``, downloaded if incomplete."""
+    from torchvision.datasets import FashionMNIST
+
+    folder = root / "FashionMNIST" / "raw"
+    if len(_idx_files(folder)) < len(_STEMS):
+        _downloading(
+            "Fashion-MNIST",
+            root,
+            ["FashionMNIST"],
+            f"Check the network, or set data_root to a folder of the IDX files, e.g. {_DEBIAN}.",
+            lambda: FashionMNIST(str(root), download=True),
+        )
+    return folder
 
 
 def _idx_files(folder: Path) -> dict[tuple[str, str], Path]:
