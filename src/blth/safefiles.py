@@ -59,7 +59,7 @@ def write(
 ) -> None:
     """Write ``tensors`` and JSON-encoded ``metadata`` to ``path`` atomically and reproducibly."""
     arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
-    meta = {k: json.dumps(v) for k, v in (metadata or {}).items()}
+    meta = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
     raw = memoryview(save(arrays, metadata=meta or None))
     n = int.from_bytes(raw[:8], "little")
     # Offsets in the header are relative to the data section, so any key order stays valid.
