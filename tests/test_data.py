@@ -249,7 +249,7 @@ def test_a_failed_download_leaves_nothing_behind(
     with pytest.raises(sources.DownloadFailed) as caught:
         data.prepare(name, root, tmp_path / "out.safetensors")
     assert str(caught.value).startswith(
-        f"could not download {what} into {root / folder} (data_root {root}; "
+        f"could not download {what} into {root / folder} (data_root is {root}): "
     )
     assert "Check the network" in str(caught.value)
     assert sorted(os.listdir(root)) == ["notes.txt"] if root_existed else not root.exists()

@@ -76,10 +76,10 @@ def _downloading(
                 root.rmdir()
         if not isinstance(e, Exception):
             raise
-        cause = str(e).partition("\n")[0]
+        cause = " ".join(str(e).split())  # torchvision's mirror reports span lines
         raise DownloadFailed(
-            f"could not download {what} into {root / names[0]} (data_root {root}; "
-            f"{type(e).__name__}: {cause}). {advice}"
+            f"could not download {what} into {root / names[0]} (data_root is {root}): "
+            f"{type(e).__name__}: {cause}. {advice}"
         ) from e
 
 
