@@ -62,11 +62,10 @@ def write(
     meta = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
     raw = memoryview(save(arrays, metadata=meta or None))
     n = int.from_bytes(raw[:8], "little")
-    # Offsets in the header are relative to the data section, so any key order stays valid.
+    # Offsets in the header are relative to the data section, so any key order stays valid;
+    # json.dumps escapes to ASCII, so the header's length in characters is its length in bytes.
     header = json.dumps(json.loads(bytes(raw[8 : 8 + n])), sort_keys=True, separators=(",", ":"))
-    header += " " * (
-        -len(header) % 8
-    )  # the data section stays 8-byte aligned, as safetensors has it
+    header += " " * (-len(header) % 8)  # keep the data 8-byte aligned, as safetensors does
     with replacing(path) as f:
         f.write(len(header).to_bytes(8, "little"))
         f.write(header.encode())
