@@ -107,3 +107,13 @@ def test_arm_names():
     for bad in ("bnn", "cnn-snr", "bnn-magnitude", "det-snr"):
         with pytest.raises(ValueError):
             Arm.parse(bad)
+
+
+def test_masks_keep_model_order_through_a_file(tmp_path):
+    path = tmp_path / "mask.safetensors"
+    model_order = {"hidden.0.weight": np.ones((3, 2), bool), "fc.weight": np.zeros(2, bool)}
+    masks.save_masks(model_order, path)
+    back = masks.load_masks(path)
+    assert list(back) == ["hidden.0.weight", "fc.weight"]  # not the file's alphabetical order
+    assert all(np.array_equal(back[k], v) and back[k].dtype == bool for k, v in model_order.items())
+    assert [r["name"] for r in masks.sparsity_rows(back)] == list(model_order)

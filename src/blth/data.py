@@ -1,25 +1,26 @@
 """Datasets as uint8 tensors cached once, and a device-resident loader with batched augmentation.
 
-``prepare(name, root, path)`` turns a source into one safetensors cache file; ``load(path)`` reads
-it back. ``DeviceLoader`` keeps the whole split on the training device as uint8 and does
-shuffling (``randperm`` on the device), random crop with zero padding, horizontal flips and
-normalisation on whole batches: no per-image Python work in the training loop.
+``prepare(name, root, path)`` turns a source (:mod:`blth.sources`) into one safetensors cache
+file; ``load(path)`` reads it back and checks it. ``DeviceLoader`` keeps the whole split on the
+training device as uint8 and does shuffling (``randperm`` on the device), random crop with zero
+padding, horizontal flips and normalisation on whole batches: no per-image Python work in the
+training loop.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
 from torch import Tensor
+
+from blth import safefiles
+from blth.sources import SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,11 @@ class ImageData:
     test_x: Tensor
     test_y: Tensor
     augment: bool  # random crop (pad 4) + horizontal flip during training
+    classes: int  # labels are 0 .. classes - 1
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return tuple(self.train_x.shape[1:])
-
-    @property
-    def classes(self) -> int:
-        return int(self.train_y.max()) + 1
 
     def channel_stats(self) -> tuple[Tensor, Tensor]:
         """Per-channel mean and std of the training images, in [0, 1] units."""
@@ -49,85 +47,7 @@ class ImageData:
         return x.mean(dim=(0, 2, 3)).float(), x.std(dim=(0, 2, 3)).float()
 
 
-def _cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
-    from torchvision.datasets import CIFAR10  # the real download (or an existing local copy)
-
-    splits = [CIFAR10(str(root), train=t, download=True) for t in (True, False)]
-    return tuple(a for s in splits for a in (s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)))
-
-
-def _read_idx(path: Path) -> np.ndarray:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = np.frombuffer(raw, dtype=">i4", count=ndim, offset=4)
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
-
-
-def _find_idx(root: Path, stem: str) -> Path | None:
-    for candidate in (root / stem, root / f"{stem}.gz", root / "FashionMNIST" / "raw" / stem):
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _fashion_mnist(root: Path, **_) -> tuple[np.ndarray, ...]:
-    stems = (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    )
-    found = [_find_idx(root, s) for s in stems]
-    if all(found):  # an IDX folder, e.g. Debian's dataset-fashion-mnist
-        xtr, ytr, xte, yte = (_read_idx(p) for p in found)
-        return xtr[:, None], ytr, xte[:, None], yte
-    from torchvision.datasets import FashionMNIST
-
-    splits = [FashionMNIST(str(root), train=t, download=True) for t in (True, False)]
-    return tuple(a for s in splits for a in (s.data.numpy()[:, None], s.targets.numpy()))
-
-
-def _digits(root: Path, test_fraction: float = 0.2, **_) -> tuple[np.ndarray, ...]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()  # bundled with scikit-learn: 1797 8x8 images, values 0..16
-    images = np.round(digits.images * (255 / 16)).astype(np.uint8)[:, None]
-    xtr, xte, ytr, yte = train_test_split(
-        images, digits.target, test_size=test_fraction, stratify=digits.target, random_state=0
-    )
-    return xtr, ytr, xte, yte
-
-
-def _synthetic(
-    root: Path,
-    classes: int = 10,
-    shape: tuple[int, ...] = (3, 32, 32),
-    train: int = 2000,
-    test: int = 500,
-    seed: int = 0,
-    **_,
-) -> tuple[np.ndarray, ...]:
-    """Class prototypes plus pixel noise: learnable, tiny, and the same layout as CIFAR."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.uniform(40, 215, size=(classes, *shape))
-
-    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
-        y = rng.integers(0, classes, size=n)
-        x = prototypes[y] + rng.normal(0, 40, size=(n, *shape))
-        return np.clip(x, 0, 255).astype(np.uint8), y
-
-    return (*split(train), *split(test))
-
-
-SOURCES: dict[str, tuple[Callable[..., tuple[np.ndarray, ...]], bool]] = {
-    "cifar10": (_cifar10, True),
-    "fashion_mnist": (_fashion_mnist, False),
-    "digits": (_digits, False),
-    "synthetic": (_synthetic, True),
-}
+_SPLITS = ("train_x", "train_y", "test_x", "test_y")
 
 
 def prepare(name: str, root: str | Path, path: str | Path, **options) -> ImageData:
@@ -136,33 +56,50 @@ def prepare(name: str, root: str | Path, path: str | Path, **options) -> ImageDa
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}")
     source, augment = SOURCES[name]
     xtr, ytr, xte, yte = source(Path(root), **options)
-    tensors = {
-        "train_x": torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.uint8)),
-        "train_y": torch.from_numpy(np.asarray(ytr, dtype=np.int64)),
-        "test_x": torch.from_numpy(np.ascontiguousarray(xte, dtype=np.uint8)),
-        "test_y": torch.from_numpy(np.asarray(yte, dtype=np.int64)),
+    arrays = {
+        "train_x": np.ascontiguousarray(xtr, dtype=np.uint8),
+        "train_y": np.asarray(ytr, dtype=np.int64),
+        "test_x": np.ascontiguousarray(xte, dtype=np.uint8),
+        "test_y": np.asarray(yte, dtype=np.int64),
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(path), metadata={"name": name, "augment": json.dumps(augment)})
+    classes = int(max(arrays["train_y"].max(), arrays["test_y"].max())) + 1
+    safefiles.write(path, arrays, {"name": name, "augment": augment, "classes": classes})
     log.info(
         "dataset %s: %d train / %d test images of shape %s -> %s",
         name,
         len(ytr),
         len(yte),
-        tuple(tensors["train_x"].shape[1:]),
+        arrays["train_x"].shape[1:],
         path,
     )
     return load(path)
 
 
 def load(path: str | Path) -> ImageData:
-    """Read a cache written by :func:`prepare`."""
-    from safetensors import safe_open
+    """Read a cache written by :func:`prepare`, checking its splits."""
+    tensors, meta = safefiles.read(
+        path, "pt", tensors=_SPLITS, metadata=("name", "augment", "classes")
+    )
+    problem = _split_problem(tensors, meta["classes"])
+    if problem:
+        raise safefiles.damaged(path, problem)
+    splits = {k: tensors[k] for k in _SPLITS}
+    return ImageData(meta["name"], **splits, augment=meta["augment"], classes=meta["classes"])
 
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata()
-    tensors = load_file(str(path))
-    return ImageData(meta["name"], augment=json.loads(meta["augment"]), **tensors)
+
+def _split_problem(t: dict[str, Tensor], classes: int) -> str | None:
+    """What is inconsistent in a cache's splits, if anything."""
+    for split in ("train", "test"):
+        x, y = t[f"{split}_x"], t[f"{split}_y"]
+        if x.dtype != torch.uint8 or x.dim() != 4 or y.dtype != torch.int64 or y.dim() != 1:
+            return f"{split} split is not uint8 [N, C, H, W] images with int64 [N] labels"
+        if len(x) != len(y) or not len(y):
+            return f"{split} split has {len(x)} images but {len(y)} labels"
+        if y.min() < 0 or y.max() >= classes:
+            return f"{split} labels leave 0..{classes - 1}"
+    if t["train_x"].shape[1:] != t["test_x"].shape[1:]:
+        return "train and test images differ in shape"
+    return None
 
 
 class DeviceLoader:

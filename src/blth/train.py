@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import metrics
+from blth import metrics, safefiles
 from blth.data import DeviceLoader, ImageData
 from blth.hparams import BayesHparams, TrainHparams
 from blth.inference import autocast, predict
@@ -70,20 +69,41 @@ def _decay_pairs(model: Classifier) -> list[tuple[Tensor, Tensor | None]]:
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # atomic: an interruption never leaves a half-written checkpoint
+    with safefiles.replacing(path) as f:  # an interruption never leaves a half-written checkpoint
+        torch.save(state, f)
+
+
+_CHECKPOINT_KEYS = {"run_key", "model", "optimizer", "data_rng", "noise_rng", "epochs"}
 
 
 def _load_checkpoint(path: Path | None, run_key: str) -> dict | None:
     if path is None or not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("run_key") != run_key:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises many types; an unreadable scratch file is only lost time
+        why = str(e).partition("\n")[0].partition(". ")[0]  # torch's advice runs to paragraphs
+        _discard_checkpoint(path, f"unreadable, {type(e).__name__}: {why}".rstrip(": "))
+        return None
+    if not isinstance(state, dict) or not state.keys() >= _CHECKPOINT_KEYS:
+        _discard_checkpoint(path, "not a training checkpoint")
+        return None
+    if state["run_key"] != run_key:
         log.warning("ignoring checkpoint %s: it belongs to another run configuration", path)
         return None
     return state
+
+
+def _discard_checkpoint(path: Path, reason: str) -> None:
+    """Set a damaged checkpoint aside (kept once, as ``*.damaged``) so training starts over."""
+    aside = path.with_name(f"{path.name}.damaged")
+    path.replace(aside)
+    log.warning(
+        "discarding damaged checkpoint %s (%s); moved to %s, training from the start",
+        path,
+        reason,
+        aside,
+    )
 
 
 def _fmt_seconds(s: float) -> str:

@@ -7,29 +7,33 @@ Everything here is numpy, so the pruning jobs of the workflow start without impo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+
+from blth import safefiles
 
 Masks = dict[str, np.ndarray]
 State = dict[str, np.ndarray]
 
 
+STATE_METADATA = ("layers", "classifier", "bayesian")  # what Classifier.describe() writes
+
+
 def load_state(path: str | Path) -> tuple[State, dict]:
-    """A safetensors state dict and its metadata (``layers``, ``classifier``, ``bayesian``)."""
-    from safetensors import safe_open
+    """A state dict and its metadata (``layers``, ``classifier``, ``bayesian``), checked."""
+    state, meta = safefiles.read(path, metadata=STATE_METADATA)
+    suffix = "_mean" if meta["bayesian"] else ""
+    weights = (f"{layer}.weight{suffix}" for layer in meta["layers"])
+    missing = [w for w in weights if w not in state]
+    if missing:
+        raise safefiles.damaged(path, f"lacks the weights {', '.join(missing)} its metadata lists")
+    return state, meta
 
-    with safe_open(str(path), "np") as f:
-        meta = f.metadata() or {}
-    return load_file(str(path)), {k: json.loads(v) for k, v in meta.items()}
 
-
-def save_state(state: State, path: str | Path, meta: dict | None = None) -> None:
-    meta = {k: json.dumps(v) for k, v in (meta or {}).items()}
-    save_file({k: np.ascontiguousarray(v) for k, v in state.items()}, str(path), metadata=meta)
+def save_state(state: State, path: str | Path, meta: dict) -> None:
+    safefiles.write(path, state, meta)
 
 
 def prunable_names(
@@ -65,11 +69,23 @@ def dense_masks(state: State, names: Sequence[str], bayesian: bool) -> Masks:
 
 
 def save_masks(masks: Masks, path: str | Path) -> None:
-    save_file({k: np.ascontiguousarray(v, dtype=bool) for k, v in masks.items()}, str(path))
+    """Boolean masks; their order (model order) is kept in the metadata."""
+    safefiles.write(
+        path, {k: np.asarray(v, dtype=bool) for k, v in masks.items()}, {"order": list(masks)}
+    )
 
 
 def load_masks(path: str | Path) -> Masks:
-    return load_file(str(path))
+    """Masks in model order, as :func:`save_masks` wrote them."""
+    found, meta = safefiles.read(path, metadata=("order",))
+    if sorted(found) != sorted(meta["order"]) or not found:
+        raise safefiles.damaged(
+            path, f"holds masks {sorted(found)}, its metadata lists {meta['order']}"
+        )
+    not_bool = [k for k, v in found.items() if v.dtype != bool]
+    if not_bool:
+        raise safefiles.damaged(path, f"has non-boolean masks {', '.join(not_bool)}")
+    return {k: found[k] for k in meta["order"]}
 
 
 def counts(masks: Masks) -> tuple[int, int]:

@@ -1,0 +1,118 @@
+"""Checked reading and reproducible, atomic writing of the workflow's safetensors files.
+
+Every read raises :class:`DamagedFile` naming the file, what is wrong with it and what to do,
+instead of safetensors' bare ``SafetensorError``. Every write gives byte-identical files for
+identical content (safetensors 0.8 writes ``__metadata__`` in hash order, issue #584) and
+replaces the target only once complete, with the umask's mode (safetensors 0.8 writes through a
+0600 temporary file, issue #782). Metadata values are stored as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from safetensors import SafetensorError, safe_open
+from safetensors.numpy import save
+
+RERUN = "Delete it and rerun: Snakemake will recompute it."
+_MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
+
+
+class DamagedFile(ValueError):
+    """An input file is truncated, garbled or lacks what its reader expects."""
+
+
+def damaged(path: str | Path, problem: str, remedy: str = RERUN) -> DamagedFile:
+    return DamagedFile(f"{path}: {problem}. {remedy}")
+
+
+def read(
+    path: str | Path,
+    framework: str = "np",
+    tensors: Collection[str] = (),
+    metadata: Collection[str] = (),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(tensors, JSON-decoded metadata) of ``path``, which must hold the named ones."""
+    try:
+        with safe_open(str(path), framework) as f:
+            found = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not iterable)
+            raw = f.metadata() or {}
+    except SafetensorError as e:
+        raise damaged(path, _diagnose(Path(path), e)) from None
+    missing = sorted(set(tensors) - set(found)) + sorted(set(metadata) - set(raw))
+    if missing:
+        raise damaged(path, f"lacks {', '.join(missing)}")
+    try:
+        return found, {k: json.loads(v) for k, v in raw.items()}
+    except ValueError:
+        raise damaged(path, "has metadata that is not JSON") from None
+
+
+def write(
+    path: str | Path, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, Any] | None = None
+) -> None:
+    """Write ``tensors`` and JSON-encoded ``metadata`` to ``path`` atomically and reproducibly."""
+    arrays = {k: np.require(v, requirements="C") for k, v in tensors.items()}
+    meta = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
+    raw = memoryview(save(arrays, metadata=meta or None))
+    n = int.from_bytes(raw[:8], "little")
+    # Offsets in the header are relative to the data section, so any key order stays valid;
+    # json.dumps escapes to ASCII, so the header's length in characters is its length in bytes.
+    header = json.dumps(json.loads(bytes(raw[8 : 8 + n])), sort_keys=True, separators=(",", ":"))
+    header += " " * (-len(header) % 8)  # keep the data 8-byte aligned, as safetensors does
+    with replacing(path) as f:
+        f.write(len(header).to_bytes(8, "little"))
+        f.write(header.encode())
+        f.write(raw[8 + n :])
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[BinaryIO]:
+    """A file object whose content replaces ``path`` only once the block completes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
+    try:
+        with open(tmp, "wb") as f:  # open() honours the umask, unlike tempfile's 0600
+            yield f
+            f.flush()
+            os.fsync(f.fileno())  # a crash after the rename must not leave an empty file
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _diagnose(path: Path, error: SafetensorError) -> str:
+    """What is wrong with a file that safetensors refused, in the user's terms."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        if size < 8:
+            return f"is truncated ({size} bytes, too short for a safetensors header)"
+        if n > _MAX_HEADER:
+            return "is not a safetensors file (no valid header)"
+        if 8 + n > size:
+            return f"is truncated ({size} bytes; its header alone needs {8 + n})"
+        try:
+            header = json.loads(f.read(n))
+            end = (
+                8
+                + n
+                + max(
+                    (t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"),
+                    default=0,
+                )
+            )
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return "is not a safetensors file (its header is not a safetensors header)"
+    if size < end:
+        return f"is truncated ({size} of {end} bytes)"
+    if size > end:
+        return f"is garbled ({size - end} bytes beyond the tensors its header lists)"
+    return f"is not a valid safetensors file ({error})"

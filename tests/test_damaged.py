@@ -1,0 +1,180 @@
+"""Damaged artefacts are named with what is wrong and what to do; writes are reproducible."""
+
+import hashlib
+import io
+import logging
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from blth import data, safefiles, train
+from blth.hparams import TrainHparams
+from blth.lottery import masks
+from blth.models import build
+
+META = {"layers": ["fc"], "classifier": "fc", "bayesian": False}
+STATE = {"fc.weight": np.ones((3, 2), np.float32), "fc.bias": np.zeros(3, np.float32)}
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def artefacts(tmp_path):
+    """One good file of each kind the workflow reads: a state, masks and a data cache."""
+    masks.save_state(STATE, tmp_path / "final.safetensors", META)
+    masks.save_masks({"fc.weight": np.ones((3, 2), bool)}, tmp_path / "mask.safetensors")
+    data.prepare("synthetic", tmp_path, tmp_path / "data.safetensors", train=20, test=10)
+    return {
+        "final.safetensors": masks.load_state,
+        "mask.safetensors": masks.load_masks,
+        "data.safetensors": data.load,
+    }
+
+
+DAMAGE = {
+    "truncated": (lambda raw: raw[: len(raw) // 2], "is truncated"),
+    "header only": (lambda raw: raw[:40], "is truncated"),
+    "empty": (lambda raw: b"", "is truncated (0 bytes"),
+    "garbage": (lambda raw: b"<html>Not Found</html>" * 4, "is not a safetensors file"),
+    "trailing bytes": (lambda raw: raw + b"\0\0\0", "is garbled"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_artefacts_are_named(tmp_path, artefacts, damage):
+    cut, problem = DAMAGE[damage]
+    for name, reader in artefacts.items():
+        path = tmp_path / name
+        path.write_bytes(cut(path.read_bytes()))
+        with pytest.raises(safefiles.DamagedFile) as caught:
+            reader(path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: {problem}"), message
+        assert message.endswith("Delete it and rerun: Snakemake will recompute it.")
+
+
+def test_artefacts_lacking_what_readers_expect_are_named(tmp_path):
+    path = tmp_path / "x.safetensors"
+    safefiles.write(path, STATE, {k: v for k, v in META.items() if k != "bayesian"})
+    with pytest.raises(safefiles.DamagedFile, match="x.safetensors: lacks bayesian"):
+        masks.load_state(path)
+    safefiles.write(path, {"fc.bias": STATE["fc.bias"]}, META)
+    with pytest.raises(safefiles.DamagedFile, match="lacks the weights fc.weight its metadata"):
+        masks.load_state(path)
+    safefiles.write(path, {"fc.weight": np.ones(3, np.uint8)}, {"order": ["fc.weight"]})
+    with pytest.raises(safefiles.DamagedFile, match="non-boolean masks fc.weight"):
+        masks.load_masks(path)
+    safefiles.write(path, {"fc.weight": np.ones(3, bool)}, {"order": ["fc.weight", "c.weight"]})
+    with pytest.raises(safefiles.DamagedFile, match="holds masks"):
+        masks.load_masks(path)
+
+
+def _cache(**changes):
+    arrays = {
+        "train_x": np.zeros((4, 1, 2, 2), np.uint8),
+        "train_y": np.arange(4),
+        "test_x": np.zeros((2, 1, 2, 2), np.uint8),
+        "test_y": np.arange(2),
+    }
+    return {**arrays, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"train_y": np.arange(3)}, "train split has 4 images but 3 labels"),
+        ({"test_x": np.zeros((2, 1, 2, 2), np.float32)}, "test split is not uint8"),
+        ({"train_y": np.array([0, 1, 2, 9])}, "train labels leave 0..3"),
+        ({"test_y": np.array([0, -1])}, "test labels leave 0..3"),
+        ({"test_x": np.zeros((2, 1, 3, 3), np.uint8)}, "train and test images differ"),
+    ],
+)
+def test_inconsistent_data_caches_are_named(tmp_path, changes, problem):
+    path = tmp_path / "data.safetensors"
+    safefiles.write(path, _cache(**changes), {"name": "t", "augment": False, "classes": 4})
+    with pytest.raises(safefiles.DamagedFile, match=f"data.safetensors: {problem}"):
+        data.load(path)
+    missing = {k: v for k, v in _cache().items() if k != "test_y"}
+    safefiles.write(path, missing, {"name": "t", "augment": False, "classes": 4})
+    with pytest.raises(safefiles.DamagedFile, match="lacks test_y"):
+        data.load(path)
+
+
+@pytest.fixture
+def umask_022():
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_writes_are_byte_reproducible_atomic_and_umask_mode(tmp_path, umask_022):
+    many = {f"key{i}": [i, "v"] for i in range(16)}  # hash order would differ between writes
+    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    for path in (first, second):
+        safefiles.write(path, STATE, many)
+    assert _digest(first) == _digest(second)
+    assert safefiles.read(first)[1] == many
+    writers = {
+        "state": lambda p: masks.save_state(STATE, p, META),
+        "masks": lambda p: masks.save_masks({"b": np.ones(2, bool), "a": np.zeros(3, bool)}, p),
+        "data": lambda p: data.prepare("synthetic", tmp_path, p, train=8, test=4),
+    }
+    for kind, write in writers.items():
+        paths = [tmp_path / kind / f"{i}.safetensors" for i in range(2)]
+        for path in paths:
+            write(path)
+        assert _digest(paths[0]) == _digest(paths[1]), kind
+        assert all(p.stat().st_mode & 0o777 == 0o644 for p in paths), kind
+        assert sorted(os.listdir(tmp_path / kind)) == ["0.safetensors", "1.safetensors"]
+
+
+def test_an_interrupted_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "mask.safetensors"
+    masks.save_masks({"a": np.ones(2, bool)}, path)
+    before = _digest(path)
+    with pytest.raises(KeyboardInterrupt), safefiles.replacing(path) as f:
+        f.write(b"half a file")
+        raise KeyboardInterrupt
+    assert _digest(path) == before and os.listdir(tmp_path) == ["mask.safetensors"]
+
+
+def _foreign_checkpoint(raw: bytes) -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"model": torch.zeros(2)}, buffer)
+    return buffer.getvalue()
+
+
+CHECKPOINT_DAMAGE = {
+    "garbage": (lambda raw: b"not a checkpoint\n" * 8, "unreadable, UnpicklingError"),
+    "truncated": (lambda raw: raw[: len(raw) // 2], "unreadable, "),
+    "empty": (lambda raw: b"", "unreadable, EOFError"),
+    "foreign": (_foreign_checkpoint, "not a training checkpoint"),
+}
+
+
+@pytest.mark.parametrize("damage", CHECKPOINT_DAMAGE)
+def test_a_damaged_checkpoint_is_set_aside_and_training_starts_over(tmp_path, caplog, damage):
+    images = data.prepare(
+        "synthetic", tmp_path, tmp_path / "d.safetensors", train=64, test=32, shape=(1, 8, 8)
+    )
+    hp = TrainHparams(epochs=2, batch_size=32)
+    ckpt = tmp_path / "checkpoints" / "run.pt"
+
+    def run():
+        net = build("lenet_300_100", images.input_shape, images.classes, seed=0)
+        return train.train(net, images, hp, None, seed=0, checkpoint=ckpt, run_key="k")
+
+    run()
+    cut, reason = CHECKPOINT_DAMAGE[damage]
+    bad = cut(ckpt.read_bytes())
+    ckpt.write_bytes(bad)
+    with caplog.at_level(logging.WARNING, logger="blth.train"):
+        result = run()
+    assert result.resumed_from == 0 and [r["epoch"] for r in result.epochs] == [1, 2]
+    assert f"discarding damaged checkpoint {ckpt} ({reason}" in caplog.text
+    assert (ckpt.parent / "run.pt.damaged").read_bytes() == bad  # kept for a post-mortem
+    assert run().resumed_from == 2  # and a good checkpoint replaced it
