@@ -15,4 +15,5 @@ train_run(
     dict(snakemake.output.items()),
     snakemake.threads,
     snakemake.config["device"],
+    snakemake.config["tensorboard"],
 )

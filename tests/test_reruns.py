@@ -209,6 +209,7 @@ ROWS = [
         config=lambda c: c.update(device="auto")),
     Row("`data_root`", NOTHING, config=lambda c: c.update(data_root="/elsewhere")),
     Row("`resources.*`", NOTHING, config=setting("resources", "threads", 2)),
+    Row("`tensorboard: true`", NOTHING, config=lambda c: c.update(tensorboard=True)),
     *(
         Row(f"`bayes.{key}`", BAYESIAN_INIT if key in INIT_KEYS else BAYESIAN_TRAININGS,
             config=setting("bayes", key, value))

@@ -1,12 +1,11 @@
 """Job specs: defaults applied, values normalised, and only the keys that decide a result."""
 
 import dataclasses
-import inspect
 
 import numpy as np
 import pytest
 
-from blth import data, model_names, runspec
+from blth import model_names, runspec
 from blth.hparams import BayesHparams
 from blth.models import build
 from blth.models.vgg import PLANS
@@ -122,15 +121,11 @@ def test_init_keys_are_exactly_what_the_initial_state_depends_on():
         assert same == (key not in runspec.INIT_KEYS), key
 
 
-def test_dataset_option_defaults_match_the_sources():
-    for name, (source, _) in data.SOURCES.items():
-        defaults = {
-            k: p.default
-            for k, p in inspect.signature(source).parameters.items()
-            if p.default is not inspect.Parameter.empty
-        }
-        expected = {k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}
-        assert runspec.DATASET_OPTIONS[name] == expected, name
+def test_dataset_options_are_the_sources_keywords():
+    assert runspec.dataset_options("digits") == {"test_fraction": 0.2}
+    assert runspec.dataset_options("cifar10") == {}
+    explicit = runspec.data_spec(experiment(dataset_options={"test_fraction": 0.2}), "c")
+    assert explicit == runspec.data_spec(experiment(), "c")
 
 
 def test_unknown_options_are_named():

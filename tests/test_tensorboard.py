@@ -17,7 +17,7 @@ def _tiny_data() -> ImageData:
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (96, 1, 8, 8), generator=g, dtype=torch.uint8)
     y = torch.arange(96) % 10
-    return ImageData("synthetic", x[:64], y[:64], x[64:], y[64:], augment=False)
+    return ImageData("synthetic", x[:64], y[:64], x[64:], y[64:], augment=False, classes=10)
 
 
 def _train(data, epochs, log, **kwargs):

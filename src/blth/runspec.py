@@ -13,25 +13,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import typing
 from dataclasses import dataclass
 from typing import Any
 
-from blth import model_names
+from blth import model_names, sources
 from blth.hparams import BayesHparams, TrainHparams
 
 # Bayesian settings the initial state depends on (σ₀ and whether BatchNorm keeps statistics).
 INIT_KEYS = ("init_std", "classifier_init_std", "batchnorm_stats")
 # Bayesian settings a trained network's predictions depend on.
 PREDICTIVE_KEYS = ("eval_samples", "sample_strategy", "estimator", "batchnorm_stats", "cpu_noise")
-# Options of each data source and their defaults (tests check them against blth.data).
-DATASET_OPTIONS: dict[str, dict[str, Any]] = {
-    "cifar10": {},
-    "fashion_mnist": {},
-    "digits": {"test_fraction": 0.2},
-    "synthetic": {"classes": 10, "shape": [3, 32, 32], "train": 2000, "test": 500, "seed": 0},
-}
 
 
 def _canonical(value: Any) -> Any:
@@ -184,9 +178,15 @@ def train_hparams(values: dict) -> TrainHparams:
 # ---- builders: experiment config (schema-validated, defaults filled) -> spec ---------------
 
 
+def dataset_options(name: str) -> dict:
+    """The options of data source ``name`` (blth.sources) and their defaults."""
+    parameters = inspect.signature(sources.SOURCES[name][0]).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
 def data_spec(exp: dict, code: str) -> DataSpec:
     name = exp["dataset"]
-    defaults = DATASET_OPTIONS[name]
+    defaults = dataset_options(name)
     unknown = sorted(set(exp["dataset_options"]) - set(defaults))
     if unknown:
         raise ValueError(

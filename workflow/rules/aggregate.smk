@@ -12,7 +12,7 @@ rule aggregate:
     log:
         "results/{experiment}/logs/aggregate.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=aggregate_spec,
     script:

@@ -1,6 +1,7 @@
 """Config validation, path helpers and every input function of the workflow."""
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +19,8 @@ validate(config, "../schemas/config.schema.yaml")
 EXPERIMENTS = json.loads(json.dumps(config["experiments"], sort_keys=True))
 BRANCH_KINDS = ("reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise")
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
+# where workflow/envs/blth.post-deploy.sh installs blth from under --sdm conda
+os.environ.setdefault("BLTH_SOURCE", str(Path(workflow.basedir).parent))
 
 
 wildcard_constraints:

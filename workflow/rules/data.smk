@@ -9,7 +9,7 @@ rule prepare_data:
     log:
         "results/{experiment}/logs/prepare_data/{dataset}.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=data_spec,
     script:

@@ -13,7 +13,7 @@ rule evaluate:
     log:
         "results/{experiment}/logs/evaluate/{arm}/s{seed}/{chain}/{branch}.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     threads: resource("threads")
     resources:
         gpu=resource("gpu"),

@@ -7,7 +7,7 @@ rule init_weights:
     log:
         "results/{experiment}/logs/init_weights/{kind}/s{init_seed}.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=init_spec,
     script:
@@ -25,7 +25,7 @@ rule transplant_init:
     log:
         "results/{experiment}/logs/transplant_init/s{seed}.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=transplant_spec,
     script:
@@ -41,7 +41,7 @@ rule ticket_mask:
     log:
         "results/{experiment}/logs/ticket_mask/{arm}/s{seed}/{chain}/L{level}.log",
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=mask_spec,
     script:
@@ -59,7 +59,7 @@ rule branch_mask:
     wildcard_constraints:
         branch="|".join(BRANCH_KINDS + ("transplant",)),
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=branch_spec,
     script:

@@ -43,7 +43,7 @@ rule figure:
     wildcard_constraints:
         figure="|".join(FIGURES),
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     params:
         spec=figure_spec,
         caption=lambda wildcards: str(REPORT_CAPTIONS / f"{wildcards.figure}.rst"),

@@ -11,7 +11,7 @@ rule train:
     benchmark:
         "results/{experiment}/benchmarks/train/{arm}/s{seed}/{chain}/L{level}/{branch}.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     threads: resource("threads")
     resources:
         gpu=resource("gpu"),
@@ -35,7 +35,7 @@ rule rewind_point:
     benchmark:
         "results/{experiment}/benchmarks/rewind_point/{kind}/s{seed}/e{epoch}.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/blth.yaml"
     threads: resource("threads")
     resources:
         gpu=resource("gpu"),

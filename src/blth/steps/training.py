@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from pathlib import Path
@@ -24,11 +25,11 @@ def resume_key(spec: TrainSpec, *inputs: str | None) -> str:
     return hashlib.sha256((spec.key() + _file_digest(*inputs)).encode()).hexdigest()
 
 
-def checkpoint_path(final: str) -> Path:
-    """Scratch checkpoint of the job writing ``final``: results/<experiment>/checkpoints/<the
-    rest of the path>.pt, outside the outputs so Snakemake never deletes it on a restart."""
+def beside(final: str, kind: str) -> Path:
+    """results/<experiment>/<kind>/<the rest of ``final``'s path, without suffix>: files of a
+    job outside its outputs (Snakemake deletes outputs, never these, when a job restarts)."""
     parts = Path(final).parts
-    return Path(*parts[:2], "checkpoints", *parts[2:]).with_suffix(".pt")
+    return Path(*parts[:2], kind, *parts[2:]).with_suffix("")
 
 
 def model_for(spec: TrainSpec, images, state_path: str, mask_path: str | None, device: str):
@@ -52,14 +53,16 @@ def train_run(
     out: dict[str, str],
     threads: int,
     device: str,
+    tensorboard: bool = False,
 ) -> None:
     """Train one run from ``start`` under ``mask`` (None: dense) on ``device`` (the config's
     ``device``: auto, cpu, cuda[:i]); resumable through ``checkpoint``.
 
     ``out`` names the files written: final (safetensors state, always), and when given init
-    (the masked start) and epochs (Parquet, table ``run_epochs``).
+    (the masked start) and epochs (Parquet, table ``run_epochs``). ``tensorboard``: also write
+    the epochs' scalars under results/<experiment>/tensorboard/ (blth.tensorboard).
     """
-    checkpoint = checkpoint_path(out["final"])
+    checkpoint = beside(out["final"], "checkpoints").with_suffix(".pt")
     name = str(Path(out["final"]).parent)
     import torch
 
@@ -67,7 +70,13 @@ def train_run(
 
     torch.set_num_threads(max(1, threads))
     # several visible GPUs (a workstation): claim one for this job, see blth.gpus
-    with gpus.job_device(device) as device:
+    with contextlib.ExitStack() as stack:
+        device = stack.enter_context(gpus.job_device(device))
+        on_epoch = None
+        if tensorboard:
+            from blth.tensorboard import EpochWriter
+
+            on_epoch = stack.enter_context(EpochWriter(beside(out["final"], "tensorboard")))
         images = data.load(data_path)
         net, bayes = model_for(spec, images, start, mask, device)
         if "init" in out:
@@ -84,6 +93,7 @@ def train_run(
             name=name,
             start_epoch=spec.start_epoch,
             stop_epoch=spec.stop_epoch,
+            on_epoch=on_epoch,
         )
         masks.save_state(net.numpy_state(), out["final"], net.describe())
         if "epochs" in out:
