@@ -40,7 +40,7 @@ def plan(work: Path, config: dict, *args: str) -> set[str]:
         capture_output=True,
         text=True,
     )
-    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
     jobs = set()
     for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", out.stdout, re.M):
         found = re.search(r"^\s+wildcards: (.*)$", body, re.M)
@@ -181,6 +181,11 @@ EXPLICIT_DEFAULTS = {
 }
 
 
+def explicit_defaults(exp: dict) -> None:
+    for section, values in EXPLICIT_DEFAULTS.items():
+        exp.setdefault(section, {}).update(values)
+
+
 @dataclasses.dataclass
 class Row:
     action: str  # the first column of the table in docs/reruns.md
@@ -203,8 +208,7 @@ ROWS = [
         ]),
     Row("reorder keys in a config file", NOTHING, config=reversed_keys),
     Row("write defaults out explicitly", NOTHING,
-        config=lambda c: [study(c).setdefault(s, {}).update(v)
-                          for s, v in EXPLICIT_DEFAULTS.items()]),
+        config=lambda c: explicit_defaults(study(c))),
     Row("`device: cpu` -> `auto` (on a host without a GPU)", NOTHING,
         config=lambda c: c.update(device="auto")),
     Row("`data_root`", NOTHING, config=lambda c: c.update(data_root="/elsewhere")),

@@ -122,7 +122,7 @@ def test_every_training_job_went_through_sbatch(runs):
     assert len(trainings) == 11  # 2 arms × 3 levels + 2 LRR + 2 branches + 1 transplant
     jobs = submitted(log)
     assert len(jobs.get("train", [])) == len(trainings), jobs
-    for rule in ("init_weights", "ticket_mask", "branch_mask", "transplant_init"):
+    for rule in ("init_weights", "ticket_mask", "branch_mask", "transplant_init", "evaluate"):
         assert rule in jobs, f"{rule} did not go to SLURM: {jobs}"
     for rule in ("prepare_data", "aggregate"):  # localrules
         assert rule not in jobs
@@ -208,7 +208,7 @@ def test_cancelled_training_resumes_from_its_checkpoint(tmp_path):
     config = det_only(work, "resume", levels=0, epochs=epochs, batch_size=4)  # ~0.5 s an epoch
     run = "results/resume/runs/det/s0/imp/L0/main"
     train_log = work / "results/resume/logs/train/det/s0/imp/L0/main.log"
-    checkpoint = work / "results/resume/checkpoints/det/s0/imp/L0/main.pt"
+    checkpoint = work / "results/resume/checkpoints/runs/det/s0/imp/L0/main/final.pt"
     args = [f"{run}/epochs.parquet", *SLURM, "--configfile", config]
 
     first_log = work / "first.log"
@@ -244,8 +244,12 @@ def test_cancelled_training_resumes_from_its_checkpoint(tmp_path):
     match = re.search(r"resuming after epoch (\d+)", text)
     assert match, text
     assert 1 <= int(match.group(1)) < epochs
-    assert f"epoch {int(match.group(1)) + 1}/{epochs}" in text  # continued, not restarted
-    assert "epoch 1/" not in text
+    resumed = text[match.end() :]
+    assert f"epoch {int(match.group(1)) + 1}/{epochs}" in resumed  # continued, not restarted
+    assert "epoch 1/" not in resumed
+    assert (
+        "epoch 1/" in text[: match.start()]
+    )  # the log is appended: the first attempt's lines stay
     table = pd.read_parquet(work / run / "epochs.parquet")
     assert table["epoch"].tolist() == list(range(1, epochs + 1))
     assert not checkpoint.exists()  # outputs complete: the scratch copy is gone
