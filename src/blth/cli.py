@@ -3,6 +3,7 @@
 blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
+blth report TABLES OUT [--tolerance POINTS]
 
 torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
 answer at once (the choice lists come from the torch-free :mod:`blth.bench_cases`).
@@ -49,6 +50,21 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from blth.report import FIGURES, chart_or_placeholder, load_tables, save
+
+    tables = load_tables(args.tables)
+    missing = [name for name, frame in tables.items() if frame.empty]
+    if missing:
+        print(f"error: {args.tables} has no {', '.join(missing)} table", file=sys.stderr)
+        return 2
+    for figure in FIGURES:
+        chart = chart_or_placeholder(figure, tables, args.tolerance)
+        save(chart, f"{args.out}/{figure}.html", f"{args.out}/{figure}.svg")
+        print(f"{args.out}/{figure}.html, .svg")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
     p.add_argument("--version", action="version", version=f"blth {__version__}")
@@ -74,6 +90,18 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")
     b.set_defaults(func=_bench)
+    r = sub.add_parser(
+        "report",
+        help="draw every report figure from an experiment's tables, without training",
+        description="Every figure of blth.report (HTML and SVG) from runs/epochs/layers/"
+        "calibration.parquet in TABLES, e.g. docs/results/fashion_mnist/tables.",
+    )
+    r.add_argument("tables", help="folder of the four Parquet tables")
+    r.add_argument("out", help="folder the figures are written to")
+    r.add_argument(
+        "--tolerance", type=float, default=0.5, help="accuracy points below dense that match"
+    )
+    r.set_defaults(func=_report)
     return p
 
 
