@@ -3,6 +3,7 @@
 blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
+blth check-config FILE ...
 
 torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
 answer at once (the choice lists come from the torch-free :mod:`blth.bench_cases`).
@@ -49,6 +50,18 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_config(args: argparse.Namespace) -> int:
+    from blth.config_origins import ConfigError, Origins
+
+    try:
+        Origins(args.files, {})
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print("valid YAML, no key set twice (the workflow checks the values when it starts)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
     p.add_argument("--version", action="version", version=f"blth {__version__}")
@@ -74,6 +87,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     b.add_argument("--out", help="also write the JSON lines to this file")
     b.set_defaults(func=_bench)
+    c = sub.add_parser(
+        "check-config",
+        help="name the file, line and column of a YAML error in config files",
+        description="Snakemake reports a YAML error of a --configfile without its location: "
+        "this names it, and every key set twice.",
+    )
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.set_defaults(func=_check_config)
     return p
 
 
