@@ -163,7 +163,7 @@ TRAIN_CHANGES = {
     "batch_size": 60,
     "lr": 0.002,
     "weight_decay": 0.0,
-    "milestones": [2],
+    "milestones": [],  # from [1]: within the 2 epochs, as the config checks require
     "gamma": 0.5,
     "warmup_epochs": 1,
     "eval_batch_size": 50,

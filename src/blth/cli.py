@@ -4,6 +4,7 @@ blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
 blth report TABLES OUT [--tolerance POINTS]
+blth check-config FILE ...
 
 torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
 answer at once (the choice lists come from the torch-free :mod:`blth.bench_cases`).
@@ -62,6 +63,17 @@ def _report(args: argparse.Namespace) -> int:
         chart = chart_or_placeholder(figure, tables, args.tolerance)
         save(chart, f"{args.out}/{figure}.html", f"{args.out}/{figure}.svg")
         print(f"{args.out}/{figure}.html, .svg")
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from blth.config_origins import ConfigError, Origins
+
+    try:
+        Origins(args.files, {})
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print("valid YAML, no key set twice (the workflow checks the values when it starts)")
     return 0
 
 
@@ -102,6 +114,14 @@ def parser() -> argparse.ArgumentParser:
         "--tolerance", type=float, default=0.5, help="accuracy points below dense that match"
     )
     r.set_defaults(func=_report)
+    c = sub.add_parser(
+        "check-config",
+        help="name the file, line and column of a YAML error in config files",
+        description="Snakemake reports a YAML error of a --configfile without its location: "
+        "this names it, and every key set twice.",
+    )
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.set_defaults(func=_check_config)
     return p
 
 

@@ -7,12 +7,17 @@ from types import SimpleNamespace
 
 from snakemake.utils import validate
 
-from blth import fingerprint, runspec
+from blth import config_check, fingerprint, runspec
 from blth.artefacts import EVALUATION_TABLES, TABLES
 from blth.lottery.arms import Arm
 from blth.report import FIGURES
 
-validate(config, "../schemas/config.schema.yaml")
+# Every problem at once, each a line naming the file and key (ORIGINS: see the Snakefile);
+# Snakemake's validate then fills the schema's defaults the cross-key checks need.
+SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
+config_check.check_schema(config, SCHEMA, ORIGINS)
+validate(config, SCHEMA)
+config_check.check_experiments(config, ORIGINS)
 
 # Keys sorted at every depth: params compare as ordered dicts, and reordering keys in a
 # config file must not make a finished job look changed.
@@ -34,43 +39,6 @@ wildcard_constraints:
     level=r"\d+",
     branch="|".join(("main",) + BRANCH_KINDS + ("transplant",)),
     dataset=r"[a-z0-9_]+",
-
-
-def check_experiment(name, exp):
-    """Cross-key checks the JSON schema cannot express; errors name the key."""
-    where = f"experiments.{name}"
-    for arm in exp["arms"]:
-        try:
-            Arm.parse(arm)
-        except ValueError as err:
-            raise ValueError(f"{where}.arms: {err}") from None
-    for key in ("lrr", "branches"):
-        unknown = sorted(set(exp[key]["arms"]) - set(exp["arms"]))
-        if unknown:
-            raise ValueError(f"{where}.{key}.arms: {unknown} are not in {where}.arms")
-    for key in ("branches", "transplant"):
-        too_deep = [lvl for lvl in exp[key]["levels"] if lvl > exp["levels"]]
-        if too_deep:
-            raise ValueError(
-                f"{where}.{key}.levels: {too_deep} exceed {where}.levels = {exp['levels']}"
-            )
-    try:  # every job's spec builds (defaults, types, options) before any job runs
-        runspec.data_spec(exp, "")
-        runspec.init_spec(exp, True, 0, "")
-        epochs = runspec.train_dict(exp)["epochs"]
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"{where}: {err}") from None
-    if exp["pruning"]["rewind_epoch"] >= epochs:
-        raise ValueError(
-            f"{where}.pruning.rewind_epoch: {exp['pruning']['rewind_epoch']} must be below "
-            f"{where}.train.epochs = {epochs}"
-        )
-    if exp["transplant"]["levels"] and "det" not in exp["arms"]:
-        raise ValueError(f"{where}.transplant needs the arm 'det' in {where}.arms")
-
-
-for _name, _exp in EXPERIMENTS.items():
-    check_experiment(_name, _exp)
 
 
 def code(script):

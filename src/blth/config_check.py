@@ -1,0 +1,201 @@
+"""The workflow's config checked before its first job: every problem at once, a line each
+naming where it was set (blth.config_origins) and what was expected.
+
+Torch-free, except that ``pruning.ignore``, when set, is checked against the model's layers
+(built on torch's meta device).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from blth import model_names, runspec
+from blth.config_origins import KeyPath, Origins, Problem, dotted
+from blth.lottery import masks
+from blth.lottery.arms import Arm
+
+# blth's errors mostly start with the key they concern: "bayes.kl: 'mc' needs ..."
+_LEADING_KEY = re.compile(r"([a-z0-9_]+(?:\.[a-z0-9_]+)*):? (.*)", re.S)
+
+
+# ---- the JSON schema -------------------------------------------------------------------------
+
+
+def check_schema(config: Mapping, schema_file: str | os.PathLike, origins: Origins) -> None:
+    """Every error of the JSON schema at once, a line each (Snakemake's ``validate`` stops at
+    the first and prints the schema around it)."""
+    from jsonschema import Draft202012Validator  # Snakemake's; blth check-config needs none
+
+    schema = yaml.safe_load(Path(schema_file).read_text(encoding="utf-8"))
+    errors = Draft202012Validator(schema).iter_errors(config)
+    problems = [p for error in errors for p in _schema_problems(error)]
+    origins.check(sorted(problems, key=lambda p: dotted(p[0])))
+
+
+def _schema_problems(error: Any) -> Iterator[Problem]:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            yield (*path, key), f"unknown key; allowed: {', '.join(allowed)}"
+        return
+    value = repr(error.instance)  # jsonschema's messages start with it: whole sections, maybe
+    short = value if len(value) <= 60 else value[:57] + "..."
+    yield path, error.message.replace(value, short, 1)
+
+
+# ---- cross-key checks ------------------------------------------------------------------------
+
+
+def check_experiments(config: Mapping, origins: Origins) -> None:
+    """The checks the schema cannot express, on the config with the schema's defaults filled."""
+    experiments = config["experiments"].items()
+    origins.check(p for name, e in experiments for p in _experiment(("experiments", name), e))
+
+
+def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    yield from _arms(at, exp)
+    yield from _levels(at, exp)
+    specs = list(_specs(at, exp))
+    yield from specs
+    if specs:  # the checks below read the specs
+        return
+    yield from _dataset_options(at, exp)
+    yield from _schedule(at, exp)
+    yield from _pruning(at, exp)
+    if exp["transplant"]["levels"] and "det" not in exp["arms"]:
+        yield (*at, "transplant"), f"needs the arm 'det' in {dotted((*at, 'arms'))}"
+
+
+def _arms(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    for i, arm in enumerate(exp["arms"]):
+        try:
+            Arm.parse(arm)
+        except ValueError as err:
+            yield (*at, "arms", i), str(err)
+    for key in ("lrr", "branches"):
+        unknown = sorted(set(exp[key]["arms"]) - set(exp["arms"]))
+        if unknown:
+            yield (*at, key, "arms"), f"{unknown} are not in {dotted((*at, 'arms'))}"
+
+
+def _levels(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    for key in ("branches", "transplant"):
+        too_deep = [level for level in exp[key]["levels"] if level > exp["levels"]]
+        if too_deep:
+            limit = f"{dotted((*at, 'levels'))} = {exp['levels']}"
+            yield (*at, key, "levels"), f"{too_deep} exceed {limit}"
+
+
+def _specs(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """Every part of the jobs' specs (blth.runspec) builds: types, options, hparams' checks."""
+    parts = (
+        lambda: runspec.data_spec(exp, ""),
+        lambda: model_names.options(exp["model"], exp["model_options"]),
+        lambda: runspec.bayes_dict(exp),
+        lambda: runspec.train_dict(exp),
+    )
+    for build in parts:
+        try:
+            build()
+        except (ValueError, TypeError) as err:
+            yield _located(at, exp, err)
+
+
+def _located(at: KeyPath, exp: dict, err: Exception) -> Problem:
+    """``err``'s message under ``at``, a leading key of the experiment moved into the key path
+    (``bayes.kl: 'mc' needs ...``, ``model_options ['patch'] do not apply ...``)."""
+    match = _LEADING_KEY.fullmatch(str(err))
+    if match is None or match[1].split(".")[0] not in exp:
+        return at, str(err)
+    return (*at, *match[1].split(".")), match[2]
+
+
+def _integer(value: object, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+# What each option of a data source (a keyword of a blth.sources function) accepts: (test, what
+# is expected). Checked here, not in blth.sources, so that no job's code fingerprint changes.
+DATASET_OPTIONS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "test_fraction": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < 1,
+        "a number in (0, 1)",
+    ),
+    "classes": (lambda v: _integer(v, 2), "an integer >= 2"),
+    "shape": (
+        lambda v: isinstance(v, list | tuple) and len(v) == 3 and all(_integer(s, 1) for s in v),
+        "3 positive integers [channels, height, width]",
+    ),
+    "train": (lambda v: _integer(v, 1), "an integer >= 1"),
+    "test": (lambda v: _integer(v, 1), "an integer >= 1"),
+    "seed": (lambda v: _integer(v, 0), "an integer >= 0"),
+}
+
+
+def _dataset_options(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    for key, value in exp["dataset_options"].items():
+        valid, expected = DATASET_OPTIONS[key]
+        if not valid(value):
+            yield (*at, "dataset_options", key), f"{value!r} is not {expected}"
+
+
+def _schedule(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """Milestones, warmup and the rewind point inside the training: past its end the learning
+    rate silently never decays, or the warmup never ends."""
+    train = runspec.train_dict(exp)
+    epochs = train["epochs"]
+    below = f"must be below {dotted((*at, 'train', 'epochs'))} = {epochs}"
+    late = [m for m in train["milestones"] if m >= epochs]
+    milestones = (*at, "train", "milestones")
+    if late and "milestones" in exp["train"]:
+        yield milestones, f"{late} {below}: the learning rate never decays there"
+    elif late:
+        advice = f"set {dotted(milestones)} below {epochs}, or [] for a constant rate"
+        yield milestones, f"the default {train['milestones']} {below} to decay the rate: {advice}"
+    if train["warmup_epochs"] >= epochs:
+        yield (*at, "train", "warmup_epochs"), f"{train['warmup_epochs']} {below}"
+    if exp["pruning"]["rewind_epoch"] >= epochs:
+        yield (*at, "pruning", "rewind_epoch"), f"{exp['pruning']['rewind_epoch']} {below}"
+
+
+def _pruning(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """``pruning.ignore`` must name prunable layers of the model and leave one to prune."""
+    ignore = exp["pruning"]["ignore"]
+    if ignore is None:  # the classifier, which every model has besides other layers
+        return
+    meta = _layers(exp)
+    weights = dict.fromkeys(f"{layer}.weight" for layer in meta["layers"])  # names suffice
+    try:
+        left = masks.prunable_names(meta, weights, ignore)
+    except ValueError as err:
+        yield _located(at, exp, err)
+        return
+    if not left:
+        yield (
+            (*at, "pruning", "ignore"),
+            (
+                f"{sorted(ignore)} leave nothing to prune; expected at least one of the prunable "
+                f"layers {meta['layers']} left out"
+            ),
+        )
+
+
+def _layers(exp: dict) -> dict:
+    """The model's :meth:`Classifier.describe` (prunable layers, classifier), built on torch's
+    meta device: no memory, no weights. Layer names do not depend on the input, so one patch of
+    an image stands in for it (a ViT needs whole patches)."""
+    import torch  # seconds to import: only for a set pruning.ignore
+
+    from blth.models import build
+
+    options = model_names.options(exp["model"], exp["model_options"])
+    side = options.get("patch", 1)
+    with torch.device("meta"):
+        return build(exp["model"], (1, side, side), 2, **options).describe()

@@ -1,0 +1,302 @@
+"""Bad configs fail before the first job, each problem in a line naming where and what is expected.
+
+One table of bad configs (a change to the demo or a raw YAML text, and fragments the message must
+hold) runs in-process through the checks common.smk runs; a few rows run as ``snakemake -n``.
+"""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.utils import validate
+from workdir import copy_repo, env_for
+
+from blth import cli, fingerprint, runspec, sources
+from blth.config_check import DATASET_OPTIONS, check_experiments, check_schema
+from blth.config_origins import ConfigError, Origins
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+DEMO = (ROOT / "config" / "demo.yaml").read_text()
+AT = "experiments.demo"
+
+
+def demo(change):
+    """A row's config: the demo's, with ``change`` applied to its experiment."""
+
+    def changed(config):
+        change(config["experiments"]["demo"])
+
+    return changed
+
+
+def train(**values):
+    return demo(lambda e: e["train"].update(values))
+
+
+def section(key, **values):
+    return demo(lambda e: e.setdefault(key, {}).update(values))
+
+
+def synthetic(**options):
+    return demo(lambda e: e.update(dataset="synthetic", dataset_options=options))
+
+
+def text_of(change) -> str:
+    """YAML text of a row: its raw text, or the demo's changed by it."""
+    if isinstance(change, str):
+        return change
+    config = yaml.safe_load(DEMO)
+    change(config)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def checked(path: Path, overrides=None) -> None:
+    """What rules/common.smk runs on the config of ``path`` (with --config ``overrides``)."""
+    origins = Origins([path], overrides or {})
+    config = {**yaml.safe_load(path.read_text()), **(overrides or {})}
+    check_schema(config, SCHEMA, origins)
+    validate(config, str(SCHEMA))
+    check_experiments(config, origins)
+
+
+def problems(tmp_path: Path, change, overrides=None) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(text_of(change))
+    with pytest.raises(ConfigError) as error:
+        checked(path, overrides)
+    return str(error.value).replace(str(path), "{file}")
+
+
+RAW_DUPLICATE = DEMO.replace("    model: lenet_300_100\n", "    model: lenet_300_100\n" * 2)
+RAW_SYNTAX = DEMO.replace("    model: lenet_300_100\n", "   model: lenet_300_100\n")
+RAW_DEFAULTED = "experiments:\n  x:\n    dataset: digits\n    model: lenet\n    arms: [det]\n"
+RAW_DEFAULTED += "    levels: 1\n    train:\n      epochs: 40\n"
+
+# fmt: off
+ROWS = {  # id: (change, fragments of the message)
+    # the JSON schema: key path, value, what is expected; every error at once
+    "levels_not_int": (demo(lambda e: e.update(levels="8")),
+        [f"{{file}}:13: {AT}.levels: '8' is not of type 'integer'"]),
+    "train_typo": (train(epoch=3),
+        [f"{AT}.train.epoch: unknown key; allowed: amp, batch_size", "epochs"]),
+    "device": (lambda c: c.update(device="gpu"),
+        ["{file}:1: device: 'gpu' does not match '^(auto|cpu|cuda"]),
+    "no_arms": (demo(lambda e: e.update(arms=[])), [f"{AT}.arms: [] should be non-empty"]),
+    "dataset": (demo(lambda e: e.update(dataset="mnist")),
+        [f"{AT}.dataset: 'mnist' is not one of ['cifar10', 'fashion_mnist'"]),
+    "rate": (section("pruning", rate=1.5),
+        [f"{AT}.pruning.rate: 1.5 is greater than or equal to the maximum of 1"]),
+    "no_model": (demo(lambda e: e.pop("model")),
+        [f"{{file}}:3: {AT}: 'model' is a required property"]),
+    "kl": (section("bayes", kl="open"), [f"{AT}.bayes.kl: 'open' is not one of ['closed', 'mc']"]),
+    "seed": (demo(lambda e: e.update(seeds=[-1])),
+        [f"{AT}.seeds[0]: -1 is less than the minimum of 0"]),
+    "tolerance": (lambda c: c.update(report={"match_tolerance": -1}),
+        ["report.match_tolerance: -1 is less than the minimum of 0"]),
+    "no_experiments": ("device: cpu\n", ["{file}: 'experiments' is a required property"]),
+    "long_value": (demo(lambda e: e.update(train=list(range(40)))),
+        [f"{AT}.train: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9,", "... is not of type 'object'"]),
+    "three_at_once": (demo(lambda e: e.update(levels="8", bogus=1, train={"lr": 0})),
+        ["3 problems", f"{AT}.bogus: unknown key", f"{AT}.levels: '8'",
+         f"{AT}.train.lr: 0 is less than or equal to the minimum of 0"]),
+    # the learning-rate schedule within the training
+    "milestone_late": (train(milestones=[6, 10]),
+        [f"{AT}.train.milestones: [10] must be below {AT}.train.epochs = 8"]),
+    "default_milestones": (demo(lambda e: e.update(train={"epochs": 40})),
+        [f"{AT}.train.milestones: the default [80, 120] must be below {AT}.train.epochs = 40",
+         f"set {AT}.train.milestones below 40, or [] for a constant rate"]),
+    "default_at_enclosing_key": (RAW_DEFAULTED,
+        ["{file}:7: experiments.x.train.milestones: the default [80, 120] must be below"]),
+    "warmup": (train(warmup_epochs=8),
+        [f"{AT}.train.warmup_epochs: 8 must be below {AT}.train.epochs = 8"]),
+    "rewind": (section("pruning", rewind_epoch=8),
+        [f"{AT}.pruning.rewind_epoch: 8 must be below {AT}.train.epochs = 8"]),
+    # cross-key checks
+    "branch_levels": (section("branches", levels=[12]),
+        [f"{AT}.branches.levels: [12] exceed {AT}.levels = 8"]),
+    "transplant_levels": (section("transplant", levels=[9]),
+        [f"{AT}.transplant.levels: [9] exceed {AT}.levels = 8"]),
+    "lrr_arms": (section("lrr", arms=["bnn-snr_code"]),
+        [f"{AT}.lrr.arms: ['bnn-snr_code'] are not in {AT}.arms"]),
+    "arm_criterion": (demo(lambda e: e.update(arms=["det", "bnn-magnitude"])),
+        [f"{AT}.arms[1]: criterion 'magnitude' is not defined for Bayesian models; choose one"]),
+    "transplant_det": (demo(lambda e: e.update(arms=["bnn-snr"], lrr={}, branches={})),
+        [f"{AT}.transplant: needs the arm 'det' in {AT}.arms"]),
+    # the jobs' specs: models, options, hyper-parameters
+    "resnet21": (demo(lambda e: e.update(model="resnet21")),
+        [f"{AT}.model: 'resnet21': a CIFAR ResNet has depth 6n+2 (20, 32, 56, 110)"]),
+    "model_options": (demo(lambda e: e.update(model_options={"patch": 4})),
+        [f"{AT}.model_options: ['patch'] do not apply to 'lenet_300_100' (allowed: none)"]),
+    "dataset_option": (demo(lambda e: e.update(dataset_options={"foo": 1})),
+        [f"{AT}.dataset_options: ['foo'] do not apply to dataset 'digits' "
+         "(allowed: ['test_fraction'])"]),
+    "test_fraction": (demo(lambda e: e.update(dataset_options={"test_fraction": 1.5})),
+        [f"{AT}.dataset_options.test_fraction: 1.5 is not a number in (0, 1)"]),
+    "test_fraction_zero": (demo(lambda e: e.update(dataset_options={"test_fraction": 0})),
+        [f"{AT}.dataset_options.test_fraction: 0 is not a number in (0, 1)"]),
+    "classes": (synthetic(classes=1), [f"{AT}.dataset_options.classes: 1 is not an integer >= 2"]),
+    "shape_2d": (synthetic(shape=[3, 32]),
+        [f"{AT}.dataset_options.shape: [3, 32] is not 3 positive integers [channels, height"]),
+    "shape_zero": (synthetic(shape=[3, 0, 8]), [f"{AT}.dataset_options.shape: [3, 0, 8] is not"]),
+    "train_size": (synthetic(train=0), [f"{AT}.dataset_options.train: 0 is not an integer >= 1"]),
+    "test_size": (synthetic(test=2.5),
+        [f"{AT}.dataset_options.test: 2.5 is not an integer >= 1"]),
+    "local_reparam_mc": (section("bayes", estimator="local_reparam", kl="mc"),
+        [f"{AT}.bayes.kl: 'mc' needs weight samples", "use kl: closed"]),
+    # pruning.ignore against the model's layers
+    "ignore_unknown": (section("pruning", ignore=["fc9"]),
+        [f"{AT}.pruning.ignore: names no prunable layer: ['fc9']; "
+         "prunable layers are ['hidden.0', 'hidden.1', 'fc']"]),
+    "ignore_all": (section("pruning", ignore=["hidden.0", "hidden.1", "fc"]),
+        [f"{AT}.pruning.ignore: ['fc', 'hidden.0', 'hidden.1'] leave nothing to prune"]),
+    # the YAML itself
+    "duplicate_key": (RAW_DUPLICATE,
+        [f"{{file}}:8: {AT}.model is set twice (also on line 7); only the last would count"]),
+    "syntax": (RAW_SYNTAX, ["{file}:7:4: not valid YAML: expected <block end>"]),
+}
+# fmt: on
+
+
+@pytest.mark.parametrize("change,fragments", ROWS.values(), ids=ROWS.keys())
+def test_bad_config_names_file_key_value_and_expectation(tmp_path, change, fragments):
+    message = problems(tmp_path, change)
+    assert "{file}" in message
+    for fragment in fragments:
+        assert fragment in message
+    assert len(message.splitlines()) <= 5
+
+
+def test_problems_of_several_experiments_come_together(tmp_path):
+    def two(config):
+        config["experiments"]["other"] = {
+            **copy.deepcopy(config["experiments"]["demo"]),
+            "levels": 2,
+        }
+        config["experiments"]["demo"]["train"]["warmup_epochs"] = 9
+
+    message = problems(tmp_path, two)
+    assert "3 problems" in message and f"{AT}.train.warmup_epochs: 9" in message
+    assert "experiments.other.branches.levels: [8] exceed experiments.other.levels = 2" in message
+    assert "experiments.other.transplant.levels: [4, 8] exceed" in message
+
+
+def test_a_command_line_override_is_named_as_such(tmp_path):
+    message = problems(tmp_path, DEMO, overrides={"device": "gpu"})
+    assert "--config: device: 'gpu' does not match" in message
+
+
+@pytest.mark.parametrize(
+    "config", sorted([*ROOT.glob("config/*.yaml"), *ROOT.glob("tests/data/*.yaml")]), ids=str
+)
+def test_every_shipped_config_passes(config):
+    checked(config)
+
+
+def test_every_dataset_option_has_a_check():
+    options = {key for name in sources.SOURCES for key in runspec.dataset_options(name)}
+    assert options == set(DATASET_OPTIONS)
+
+
+def test_no_job_runs_the_config_checks():
+    """They run when the DAG is built only: changing them changes no job's code fingerprint."""
+    for script in (ROOT / "scripts").glob("*.py"):
+        names = {path.name for path in fingerprint.files(script)}
+        assert not names & {"config_check.py", "config_origins.py"}, script
+
+
+def test_check_config_names_the_line_and_column_of_a_yaml_error(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(RAW_SYNTAX)
+    assert cli.main(["check-config", str(ROOT / "config" / "demo.yaml"), str(bad)]) == 1
+    assert f"{bad}:7:4: not valid YAML: expected <block end>" in capsys.readouterr().err
+    assert cli.main(["check-config", str(ROOT / "config" / "demo.yaml")]) == 0
+
+
+# ---- through Snakemake ------------------------------------------------------------------------
+
+
+def snakemake(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", *args],
+        cwd=ROOT,
+        env=env_for(ROOT),
+        capture_output=True,
+        text=True,
+    )
+
+
+def failure(tmp_path: Path, change) -> str:
+    """The output of a dry run of a bad config: it fails in a few lines, without a schema."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text_of(change))
+    out = snakemake("--configfile", str(path))
+    output = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert len(output.splitlines()) <= 15 and "Failed validating" not in output, output
+    return output.replace(str(path), "{file}")
+
+
+E2E = ["three_at_once", "default_milestones", "duplicate_key", "ignore_unknown", "test_fraction"]
+
+
+@pytest.mark.parametrize("row", E2E)
+def test_snakemake_stops_on_a_bad_config_in_a_few_lines(tmp_path, row):
+    change, fragments = ROWS[row]
+    output = failure(tmp_path, change)
+    for fragment in fragments:
+        assert fragment in output
+
+
+def test_a_yaml_error_of_a_configfile_stops_snakemake_at_once(tmp_path):
+    """Snakemake reads a --configfile before the workflow: its message names no location (see
+    docs/troubleshooting.md: blth check-config does)."""
+    assert "Config file is not valid JSON or YAML" in failure(tmp_path, RAW_SYNTAX)
+
+
+def test_a_yaml_error_of_the_demo_names_file_line_and_column(tmp_path):
+    work = copy_repo(tmp_path)
+    (work / "config" / "demo.yaml").write_text(RAW_SYNTAX)
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n"],
+        cwd=work,
+        env=env_for(work),
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0
+    message = "config/demo.yaml:7:4: not valid YAML: expected <block end>"
+    assert message in out.stdout + out.stderr
+
+
+def config_md5(*args: str) -> str:
+    out = snakemake(*args)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return next(line for line in out.stdout.splitlines() if "Config MD5" in line)
+
+
+def test_config_alone_overrides_the_demo(tmp_path):
+    """--config without --configfile: the demo with the override, as if written into it."""
+    edited = tmp_path / "demo.yaml"
+    edited.write_text(DEMO.replace("device: cpu", "device: auto"))
+    overridden = config_md5("--config", "device=auto")
+    assert overridden == config_md5("--configfile", str(edited)) != config_md5()
+
+
+def test_a_bad_override_of_the_demo_is_named():
+    out = snakemake("--config", "device=gpu")
+    assert out.returncode != 0
+    assert "--config: device: 'gpu' does not match" in out.stdout + out.stderr
+
+
+def test_configfile_alone_means_that_file_only(tmp_path):
+    other = tmp_path / "other.yaml"
+    config = yaml.safe_load(DEMO)
+    config["experiments"] = {"other": config["experiments"]["demo"]}
+    other.write_text(yaml.safe_dump(config))
+    out = snakemake("--configfile", str(other), "--forceall")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "experiment=other" in out.stdout and "experiment=demo" not in out.stdout
