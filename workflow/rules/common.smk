@@ -317,6 +317,10 @@ def run_records(w):
 
 
 def all_targets():
+    """Every experiment's tables and figures; with several experiments, the study figures."""
+    from blth.report import STUDY_FIGURES
+
+    study = expand("results/report/{figure}.html", figure=STUDY_FIGURES)
     return [
         path
         for name in EXPERIMENTS
@@ -328,4 +332,9 @@ def all_targets():
             experiment=name,
             table=TABLES,
         )
-    ]
+    ] + (study if len(EXPERIMENTS) > 1 else [])
+
+
+def study_figure_spec(w):
+    """The study_figure job's spec: its code only (no study figure uses the tolerance)."""
+    return {"code": code("study_figure")}

@@ -1,8 +1,10 @@
 # Report figures: one Altair chart per figure id of blth.report.FIGURES, built from the
-# experiment's result tables only (no logs), so the report is rebuilt without retraining.
+# experiment's result tables only (no logs), so the report is rebuilt without retraining;
+# and the cross-experiment figures of blth.report.STUDY_FIGURES (paper appendix A), built
+# from every experiment's tables, under results/report/.
 from pathlib import Path
 
-from blth.report import FIGURES
+from blth.report import FIGURES, STUDY_FIGURES
 
 # Snakemake does not expand wildcards in caption paths (snakemake/snakemake#235), so all
 # figures share the caption ../report/figure.rst, which includes ../report/<figure>.rst
@@ -15,6 +17,7 @@ REPORT_CAPTIONS = (
 
 localrules:
     figure,
+    study_figure,
 
 
 rule figure:
@@ -49,3 +52,38 @@ rule figure:
         caption=lambda wildcards: str(REPORT_CAPTIONS / f"{wildcards.figure}.rst"),
     script:
         "../../scripts/report_figure.py"
+
+
+rule study_figure:
+    input:
+        tables=expand(
+            "results/{experiment}/tables/{table}.parquet",
+            experiment=sorted(EXPERIMENTS),
+            table=TABLES,
+        ),
+    output:
+        html=report(
+            "results/report/{figure}.html",
+            caption="../report/study_figure.rst",
+            category="study (all experiments)",
+            subcategory="{figure}",
+            labels={"figure": "{figure}", "format": "interactive (HTML)"},
+        ),
+        svg=report(
+            "results/report/{figure}.svg",
+            caption="../report/study_figure.rst",
+            category="study (all experiments)",
+            subcategory="{figure}",
+            labels={"figure": "{figure}", "format": "static (SVG)"},
+        ),
+    log:
+        "results/report/logs/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(STUDY_FIGURES),
+    conda:
+        "../envs/blth.yaml"
+    params:
+        spec=study_figure_spec,
+        caption=lambda wildcards: str(REPORT_CAPTIONS / f"{wildcards.figure}.rst"),
+    script:
+        "../../scripts/study_figure.py"

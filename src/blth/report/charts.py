@@ -1,9 +1,7 @@
-"""Altair chart builders, one per report figure, and the :data:`FIGURES` registry.
+"""Altair chart builders, one per per-experiment report figure, in :data:`REGISTRY`.
 
-Each builder takes the dict of result tables (see :func:`blth.report.tables.load_tables`)
-and the matching tolerance in percentage points, and returns an Altair chart, or ``None``
-when the data it needs is absent (an arm, branch or chain that was not run). The reason
-shown in that case is :data:`NEEDS` ``[figure]``.
+Builders follow :mod:`blth.report.registry`: they return ``None`` when the data they need is
+absent (an arm, branch or chain that was not run); :data:`NEEDS` ``[figure]`` says what.
 
 Conventions: accuracies are plotted in percent; "% remaining" is
 ``100 * remaining_fraction`` on a reversed log axis (sparsity grows to the right, as in the
@@ -13,7 +11,7 @@ line, min-max band when more than one seed ran).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import altair as alt
@@ -21,18 +19,15 @@ import numpy as np
 import pandas as pd
 
 from blth.report import tables as tb
+from blth.report.registry import Chart, Registry, Tables
 
 # Result tables can be large (per-epoch curves); the charts embed their data inline.
 alt.data_transformers.disable_max_rows()
 
-Tables = Mapping[str, pd.DataFrame]
-Chart = alt.TopLevelMixin
-Builder = Callable[[Tables, float], Chart | None]
-
-#: Registry of report figures, in report order: id -> builder(tables, tolerance).
-FIGURES: dict[str, Builder] = {}
-#: What each figure needs, used as the reason when a builder returns ``None``.
-NEEDS: dict[str, str] = {}
+#: The per-experiment figures (rule ``figure``), in report order: id -> builder, needs.
+REGISTRY = Registry()
+FIGURES, NEEDS, build = REGISTRY.figures, REGISTRY.needs, REGISTRY.build
+_figure = REGISTRY.figure
 
 RANDOM_BRANCHES = ["reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise"]
 PALETTE = [
@@ -49,27 +44,6 @@ PALETTE = [
 ]
 LOG_TICKS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
 PANEL_SIZE = {"width": 220, "height": 170}
-
-
-def _figure(name: str, needs: str) -> Callable[[Builder], Builder]:
-    """Register a builder under ``name``; ``needs`` describes the data it requires."""
-
-    def register(builder: Builder) -> Builder:
-        FIGURES[name] = builder
-        NEEDS[name] = needs
-        return builder
-
-    return register
-
-
-def build(figure: str, tables: Tables, tolerance: float = 0.5) -> Chart | None:
-    """Build report figure ``figure`` from the result tables (``None``: data missing)."""
-    if figure not in FIGURES:
-        known = ", ".join(FIGURES)
-        raise ValueError(f"unknown report figure {figure!r}; known figures: {known}")
-    full = {name: tb.empty_table(name) for name in tb.TABLE_NAMES}
-    full.update(tables)
-    return FIGURES[figure](full, tolerance)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -132,10 +106,13 @@ def facet(
     row: str | None = None,
     row_sort: list[str] | None = None,
     independent: str = "y",
+    column: str = "model",
+    column_sort: list[str] | None = None,
 ) -> Chart:
-    """Layer ``layers`` over ``data`` and facet by model (columns) and optionally ``row``."""
+    """Layer ``layers`` over ``data`` and facet by ``column`` (model) and optionally ``row``."""
     inner = alt.layer(*layers, data=data).properties(**PANEL_SIZE)
-    kwargs = {"column": alt.Column("model:N", title=None, header=alt.Header(labelFontSize=13))}
+    header = alt.Header(labelFontSize=13)
+    kwargs = {"column": alt.Column(f"{column}:N", title=None, sort=column_sort, header=header)}
     if row is not None:
         kwargs["row"] = alt.Row(
             f"{row}:N", title=None, sort=row_sort, header=alt.Header(labelFontSize=12)
@@ -149,10 +126,11 @@ def curve_frame(
     metrics: Sequence[Metric],
     series: Callable[[pd.DataFrame], pd.Series | np.ndarray],
     panel: str | None = None,
+    keys: Sequence[str] = tb.CURVE_KEYS,
 ) -> pd.DataFrame:
     """Long frame of curve points: one row per (curve point, metric), seeds pooled.
 
-    Columns: model, arm, chain, branch, level, pct_remaining, n_seeds, series, panel,
+    Columns: ``keys`` (model, arm, chain, branch, level), pct_remaining, n_seeds, series, panel,
     metric, value, band_lo/band_hi (range over seeds), err_lo/err_hi (mean +- std over
     evaluation passes, NaN for metrics without one), accuracy and mace (for tooltips).
     ``panel`` names a column that splits rows of facets; with several metrics the
@@ -160,7 +138,7 @@ def curve_frame(
     """
     columns = list(dict.fromkeys([m.column for m in metrics] + ["best_test_acc", "mace"]))
     stds = [m.std for m in metrics if m.std]
-    pooled = tb.pool_seeds(runs, columns + stds)
+    pooled = tb.pool_seeds(runs, columns + stds, keys)
     if pooled.empty:
         return pooled
     if panel is not None:  # rows of panels in arm order, deterministic first
@@ -188,7 +166,7 @@ def curve_frame(
             part["panel"] = part[panel].astype(str)
         frames.append(part.dropna(subset=["value"]))
     keep = [
-        *tb.CURVE_KEYS,
+        *keys,
         "pct_remaining",
         "n_seeds",
         "series",
@@ -228,10 +206,18 @@ def curve_chart(
     black: str | None = None,
     domain: list[str] | None = None,
 ) -> Chart | None:
-    """Lines + points vs % remaining per series; error bars (std over evaluation passes)
-    where the metric has them and a min-max band over seeds when several seeds ran."""
+    """:func:`curve_layers` faceted by model (columns) and panel (rows); ``None`` if empty."""
     if long.empty:
         return None
+    layers = curve_layers(long, series_title, black, domain)
+    return facet(layers, long, title, row="panel", row_sort=list(dict.fromkeys(long["panel"])))
+
+
+def curve_layers(
+    long: pd.DataFrame, series_title: str, black: str | None, domain: list[str] | None
+) -> list[alt.Chart]:
+    """Lines + points vs % remaining per series; error bars (std over evaluation passes)
+    where the metric has them and a min-max band over seeds when several seeds ran."""
     domain = domain or ordered(long["series"], first=black)
     x = x_remaining(long["pct_remaining"])
     labels = long["metric"].unique()
@@ -258,7 +244,7 @@ def curve_chart(
             x=x, y=y, color=col, tooltip=curve_tooltips(series_title)
         )
     )
-    return facet(layers, long, title, row="panel", row_sort=list(dict.fromkeys(long["panel"])))
+    return layers
 
 
 def text_table(
