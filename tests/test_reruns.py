@@ -321,3 +321,30 @@ def test_rerun_contract(finished, row):
     assert planned == expected, (
         f"unexpected: {sorted(planned - expected)}\nmissing: {sorted(expected - planned)}"
     )
+
+
+DAMAGED = [  # (an artefact of the finished study, how the aggregate or a job names it)
+    "results/tiny/runs/det/s0/imp/L2/main/final.safetensors",
+    "results/tiny/runs/det/s0/imp/L2/main/epochs.parquet",
+    "results/tiny/evaluation/det/s0/imp/main/runs.parquet",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("artefact", DAMAGED)
+def test_a_damaged_artefact_is_named_and_a_rerun_after_deleting_it_recovers(finished, artefact):
+    """Runs after the contract rows (it changes the study): a truncated artefact makes the next
+    run fail naming it, and deleting it is all it takes to recover."""
+    work, _ = finished
+    path = work / artefact
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    args = [*SNAKEMAKE, "--cores", "2", "--configfile", "study.yaml"]
+    env = env_for(work)
+    failed = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True)
+    assert failed.returncode != 0
+    logs = "".join(p.read_text() for p in (work / "results/tiny/logs").rglob("*.log"))
+    assert artefact in failed.stdout + failed.stderr + logs
+    path.unlink()
+    again = subprocess.run(args, cwd=work, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    assert plan(work, CONFIG) == set()

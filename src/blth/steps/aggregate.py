@@ -17,8 +17,12 @@ IDENTITY = [name for name, _ in artefacts.IDENTITY]
 
 def training_summary(epochs: list[dict], path: str) -> dict:
     """The runs-table columns that summarise one run's epoch log."""
-    if not epochs:
-        raise ValueError(f"{path}: the epoch log has no rows; delete it and rerun")
+    numbers = [r["epoch"] for r in epochs]
+    if not numbers or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        raise ValueError(
+            f"{path}: the epoch log holds epochs {numbers}, not consecutive epochs; "
+            "delete it and rerun"
+        )
     best = max(epochs, key=lambda r: r["test_acc"])
     seconds = sum(r["seconds"] for r in epochs)
     images = sum(r["images_per_second"] * r["seconds"] for r in epochs)
@@ -68,10 +72,14 @@ def aggregate(runs: list[dict], inputs: dict[str, list[str]], out: dict[str, str
     for run, epochs_path in zip(runs, inputs["epochs"], strict=True):
         ident = {k: run[k] for k in IDENTITY}
         key = (run["evaluation"], run["level"])
-        if key not in evaluated["runs"]:
-            raise ValueError(f"{run['evaluation']}: no evaluation of level {run['level']}")
+        found = evaluated["runs"].get(key, [])
+        if len(found) != 1:
+            raise ValueError(
+                f"{run['evaluation']}/runs.parquet: {len(found)} rows for level {run['level']}, "
+                "expected 1; delete the folder and rerun"
+            )
         epochs = artefacts.read_rows(epochs_path, "run_epochs")
-        (row,) = evaluated["runs"][key]
+        (row,) = found
         summary = training_summary(epochs, epochs_path)
         tables["runs"].append({**ident, **row, **summary, "run_dir": run["run_dir"]})
         tables["epochs"] += [{**ident, **r} for r in epochs]

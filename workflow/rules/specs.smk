@@ -1,0 +1,74 @@
+"""Each rule's one params entry: its job's spec (blth.runspec) with the fingerprint of the code
+the rule's script runs (blth.fingerprint). docs/reruns.md says what reruns when."""
+
+
+def code(script):
+    """Fingerprint of the code a rule's script runs (blth.fingerprint): a job reruns when that
+    code changes, not when a comment, a docstring or a file's modification time does."""
+    return fingerprint.fingerprint(SCRIPTS / f"{script}.py")
+
+
+def data_spec(w):
+    return runspec.data_spec(exp(w), code("prepare_data")).params()
+
+
+def init_spec(w):
+    seed = int(w.init_seed)
+    return runspec.init_spec(
+        exp(w), w.kind == "bnn", seed, code("init_weights")
+    ).params()
+
+
+def transplant_spec(w):
+    return runspec.transplant_spec(exp(w), code("transplant_init")).params()
+
+
+def mask_spec(w):
+    level = int(w.level)
+    return runspec.mask_spec(
+        exp(w), arm(w).criterion, level, code("ticket_mask")
+    ).params()
+
+
+def branch_spec(w):
+    seed, level = int(w.seed), int(w.level)
+    return runspec.branch_spec(
+        exp(w), w.branch, seed, level, code("branch_mask")
+    ).params()
+
+
+def train_spec(w):
+    seed, start = int(w.seed), start_epoch(w)
+    spec = runspec.train_spec(exp(w), bayesian(w), seed, start, None, code("train"))
+    return spec.params()
+
+
+def rewind_spec(w):
+    """The first ``epoch`` epochs of the dense run (same seed and settings: the same state)."""
+    seed, stop = int(w.seed), int(w.epoch)
+    spec = runspec.train_spec(
+        exp(w), w.kind == "bnn", seed, 0, stop, code("rewind_point")
+    )
+    return spec.params()
+
+
+def eval_spec(w):
+    seed, levels = int(w.seed), [int(r.level) for r in series_runs(w)]
+    spec = runspec.eval_spec(exp(w), bayesian(w), seed, levels, code("evaluate"))
+    return spec.params()
+
+
+def aggregate_spec(w):
+    return {"runs": run_records(w), "code": code("aggregate")}
+
+
+def figure_spec(w):
+    return {
+        "tolerance": float(config["report"]["match_tolerance"]),
+        "code": code("report_figure"),
+    }
+
+
+def study_figure_spec(w):
+    """The study_figure job's spec: its code only (no study figure uses the tolerance)."""
+    return {"code": code("study_figure")}
