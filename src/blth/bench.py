@@ -293,8 +293,7 @@ def run(
             }
             bayes = case.bayes()
             if bayes is not None:
-                per_sample = bayes.per_sample_on(device.type)
-                row["sample_strategy"] = "per_sample" if per_sample else "stacked"
+                row["sample_strategy"] = bayes.strategy_on(device.type)
                 row["estimator"] = bayes.estimator
                 if device.type == "cpu" and bayes.estimator != "local_reparam":
                     row["cpu_noise"] = bayes.cpu_noise

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import metrics, safefiles
+from blth import hardware, metrics, safefiles
 from blth.data import DeviceLoader, ImageData
 from blth.hparams import BayesHparams, TrainHparams
 from blth.inference import autocast, predict
@@ -166,6 +166,7 @@ def train(
     eval_samples = bayes.eval_samples if bayes else 1
     decay = _decay_pairs(model)
     forward = torch.compile(model) if hp.compile else model
+    log.info(hardware.header(name, model, device, samples, hp.amp, hp.compile))
     result = TrainResult()
 
     state = _load_checkpoint(checkpoint, run_key)
