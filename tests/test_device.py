@@ -55,8 +55,8 @@ def test_training_header_is_the_first_log_line(caplog, bayes, kind):
         f"torch {torch.__version__}, CUDA {torch.version.cuda or 'none (CPU build)'}",
         f"LeNet ({kind}",
         f"S={bayes.samples if bayes else 1}, amp off (train.amp is CUDA-only), compile off",
-        f"{torch.get_num_threads()} threads",
-        f"{n_params:,} parameters, {unpruned:,} of {total:,} weights unpruned "
+        f"threads {torch.get_num_threads()}",
+        f"{n_params:,} parameters, {unpruned:,} of {total:,} weights and biases unpruned "
         f"({100 * unpruned / total:.1f} %)",
     ]:
         assert part in first, (part, first)

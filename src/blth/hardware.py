@@ -137,7 +137,7 @@ def header(
     return (
         f"{job}: on {describe_device(device)}; {versions(device)}; "
         f"{type(model.net).__name__} ({kind}), S={samples}, {precision}, "
-        f"compile {'on' if compiled else 'off'}, {torch.get_num_threads()} threads; "
-        f"{parameters:,} parameters, {unpruned:,} of {total:,} weights unpruned "
+        f"compile {'on' if compiled else 'off'}, threads {torch.get_num_threads()}; "
+        f"{parameters:,} parameters, {unpruned:,} of {total:,} weights and biases unpruned "
         f"({100 * unpruned / max(total, 1):.1f} %)"
     )
