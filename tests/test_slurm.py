@@ -196,6 +196,7 @@ def test_grouped_profile_runs_a_seed_in_one_slurm_job(tmp_path):
     if snakemake(work, *args, log=log) != 0:
         fail("snakemake with the grouped profile failed", log)
     jobs = submitted(log)
+    # ticket_mask is a localrule, but a grouped rule never is: it runs inside the group job
     assert list(jobs) == ["group_study_init_weights_ticket_mask_train"], jobs
     (job_id,) = jobs["group_study_init_weights_ticket_mask_train"]
     assert sacct_states([job_id]) == {job_id: "COMPLETED"}
