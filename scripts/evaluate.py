@@ -15,4 +15,5 @@ evaluate(
     dict(snakemake.output.items()),
     snakemake.threads,
     snakemake.config["device"],
+    gpus_declared=snakemake.resources.get("gpu", 0),
 )

@@ -15,4 +15,5 @@ train_run(
     {"final": snakemake.output[0]},
     snakemake.threads,
     snakemake.config["device"],
+    gpus_declared=snakemake.resources.get("gpu", 0),
 )

@@ -16,4 +16,5 @@ train_run(
     snakemake.threads,
     snakemake.config["device"],
     snakemake.config["tensorboard"],
+    gpus_declared=snakemake.resources.get("gpu", 0),
 )

@@ -71,7 +71,8 @@ class MaskedConv2d(nn.Conv2d):
 
 def _input_key(x: Tensor) -> tuple:
     """Identifies a layer input across the passes of one forward (same memory, same values)."""
-    return (x.data_ptr(), x.shape, x.stride(), x._version, torch.is_autocast_enabled())
+    autocast = torch.is_autocast_enabled(x.device.type)
+    return (x.data_ptr(), x.shape, x.stride(), x._version, autocast)
 
 
 def _weight_grads(grads, eps: Tensor, need_mean: bool) -> tuple[Tensor | None, Tensor | None]:
@@ -281,7 +282,7 @@ class VILayer(nn.Module):
     def _local_reparam_forward(self, x: Tensor) -> Tensor:
         """op(x, μ̃_w, μ̃_b) + sqrt(op(x², σ̃²_w, σ̃²_b)) ⊙ ε, ε ~ N(0, 1) per output entry."""
         mean, var = self._input_moments(x, variance=True)
-        eps = normal(mean.shape, self._generator, mean.device, self.cpu_noise, mean.dtype)
+        eps = normal(mean.shape, self._generator, mean.device, self.cpu_noise).to(mean.dtype)
         # the clamp keeps the gradient of sqrt finite where every weight of a unit is pruned
         return torch.addcmul(mean, var.clamp_min(1e-16).sqrt(), eps)
 

@@ -23,6 +23,7 @@ from torch import nn
 
 from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
 from blth.hparams import BayesHparams, TrainHparams
+from blth.train import synchronize
 
 CLASSES = 10
 BATCH = 128
@@ -209,11 +210,6 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _run_group(
     group: list[Case], quick: bool, device: torch.device, steps_override: int | None
 ) -> dict[Case, list[float]]:
@@ -229,7 +225,7 @@ def _run_group(
     for case in group:  # warm-up (allocator, oneDNN primitive caches, lazy inits)
         for _ in range(plans[case][0]):
             steps[case]()
-        _sync(device)
+        synchronize(device)
     times: dict[Case, list[float]] = {case: [] for case in group}
     for round_ in range(max(plans[c][1] for c in group)):  # round robin over blocks of steps
         for case in group:
@@ -237,10 +233,10 @@ def _run_group(
             if round_ >= rounds:
                 continue
             for _ in range(block):
-                _sync(device)
+                synchronize(device)
                 t0 = time.perf_counter()
                 loss = steps[case]()
-                _sync(device)
+                synchronize(device)
                 times[case].append(time.perf_counter() - t0)
             if not torch.isfinite(loss).item():
                 raise RuntimeError(f"non-finite loss in benchmark case {case}")
@@ -293,8 +289,7 @@ def run(
             }
             bayes = case.bayes()
             if bayes is not None:
-                per_sample = bayes.per_sample_on(device.type)
-                row["sample_strategy"] = "per_sample" if per_sample else "stacked"
+                row["sample_strategy"] = bayes.strategy_on(device.type)
                 row["estimator"] = bayes.estimator
                 if device.type == "cpu" and bayes.estimator != "local_reparam":
                     row["cpu_noise"] = bayes.cpu_noise

@@ -187,23 +187,33 @@ def device_for_job(device: str, timeout: float | None = None) -> Iterator[str]:
         yield f"cuda:{index}"
 
 
-def select_device(requested: str) -> str:
-    """``auto``: CUDA when available, else the CPU; a CUDA device that is not there is an error."""
+def select_device(requested: str, job: str = "this job") -> str:
+    """``auto``: CUDA when available, else the CPU; a CUDA device that is not there is an error
+    (:class:`blth.hardware.GpuUnavailable`) that says why and names ``job``."""
     import torch
+
+    from blth import hardware
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {requested!r} was requested but CUDA is not available")
+        raise hardware.unavailable(job, f"device {requested!r} was requested")
     return requested
 
 
 @contextlib.contextmanager
-def job_device(requested: str) -> Iterator[str]:
-    """The device of a GPU job (the config's ``device``), claimed for the block."""
+def job_device(requested: str, job: str = "this job", declared_gpus: int = 0) -> Iterator[str]:
+    """The device of a GPU job (the config's ``device``), claimed for the block.
+
+    ``declared_gpus``: the job's Snakemake resource ``gpu``; a job that declared one but cannot
+    use CUDA stops here, naming ``job`` (:func:`blth.hardware.check_gpu_job`).
+    """
     import torch
 
-    with device_for_job(select_device(requested)) as device:
+    from blth import hardware
+
+    hardware.check_gpu_job(job, declared_gpus, requested)
+    with device_for_job(select_device(requested, job)) as device:
         if device.startswith("cuda:"):
             torch.cuda.set_device(device)  # no stray CUDA context on GPU 0
         yield device

@@ -38,6 +38,10 @@ class BayesHparams:
             return device_type != "cuda"
         return self.sample_strategy == "per_sample"
 
+    def strategy_on(self, device_type: str) -> str:
+        """The strategy ``sample_strategy`` resolves to on this device: per_sample or stacked."""
+        return "per_sample" if self.per_sample_on(device_type) else "stacked"
+
     def __post_init__(self) -> None:
         if self.kl not in KL_KINDS:
             raise ValueError(f"bayes.kl must be one of {KL_KINDS}, got {self.kl!r}")

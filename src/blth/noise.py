@@ -56,11 +56,11 @@ def normal(
     generator: torch.Generator | None,
     device: torch.device,
     cpu_noise: str = "native",
-    dtype: torch.dtype = torch.float32,
 ) -> Tensor:
-    """One tensor of N(0, 1) values."""
-    out = torch.empty(shape, device=device, dtype=dtype)
-    if out.device.type == "cpu" and cpu_noise == "native" and dtype == torch.float32:
+    """One float32 tensor of N(0, 1) values (float32 also under autocast: the same draws with
+    amp on and off, and the native kernel on a CPU)."""
+    out = torch.empty(shape, device=device, dtype=torch.float32)
+    if out.device.type == "cpu" and cpu_noise == "native":
         fill_native(out, int(torch.randint(_SEED_BOUND, (1,), generator=generator)))
     else:
         out.normal_(generator=generator)

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import metrics, safefiles
+from blth import compiling, hardware, metrics, safefiles
 from blth.data import DeviceLoader, ImageData
 from blth.hparams import BayesHparams, TrainHparams
 from blth.inference import autocast, predict
@@ -106,6 +106,65 @@ def _discard_checkpoint(path: Path, reason: str) -> None:
     )
 
 
+def prepare(
+    model: Classifier, hp: TrainHparams, device: torch.device, seed: int
+) -> tuple[torch.optim.Optimizer, Callable[..., Tensor]]:
+    """Put ``model`` on ``device`` for training (layout, weight-noise generator from ``seed``)
+    and give its Adam and its forward: compiled under ``hp.compile``, or a clear refusal
+    (:class:`blth.compiling.CompileUnsupported`) before anything runs."""
+    model.to(device).train()
+    model.set_channels_last(hp.channels_last)
+    model.generator = torch.Generator(device).manual_seed(seed + 1)
+    forward = compiling.compiled(model, device) if hp.compile else model
+    return torch.optim.Adam(model.parameters(), lr=hp.lr), forward
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued kernels, so that a clock reading covers them."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train_epoch(
+    model: Classifier,
+    forward: Callable[..., Tensor],
+    loader: DeviceLoader,
+    optimizer: torch.optim.Optimizer,
+    hp: TrainHparams,
+    bayes: BayesHparams | None,
+    data_size: int,
+    max_steps: int | None = None,
+) -> Tensor:
+    """One pass of optimiser steps over ``loader`` (the first ``max_steps`` batches, if given).
+
+    ``forward``: the model or its compiled form (:func:`blth.compiling.compiled`). Returns the
+    sums over the examples of loss, NLL, KL and correct predictions [4], on the device, unsynced.
+    """
+    device = loader.x.device
+    samples = bayes.samples if bayes else 1
+    temperature = bayes.temperature if bayes else 0.0
+    decay = _decay_pairs(model) if hp.weight_decay else []
+    sums = torch.zeros(4, device=device)  # loss, nll, kl, correct
+    for step, (x, y) in enumerate(loader):
+        if step == max_steps:
+            break
+        with autocast(device, hp.amp):
+            logits = forward(x, samples)
+        kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
+        loss, nll = loss_terms(logits, y, kl, data_size, temperature, model.bayesian)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for p, m in decay:
+            p.grad.add_(p if m is None else p * m, alpha=hp.weight_decay)
+        optimizer.step()
+        with torch.no_grad():
+            correct = (logits.float().softmax(-1).mean(0).argmax(-1) == y).sum()
+            sums += torch.stack(
+                [loss.detach() * len(y), nll.detach() * len(y), kl.detach() * len(y), correct]
+            )
+    return sums
+
+
 def _fmt_seconds(s: float) -> str:
     h, rem = divmod(int(s), 3600)
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
@@ -144,11 +203,9 @@ def train(
             f"{name}: need 0 <= start_epoch ({start_epoch}) <= stop_epoch ({stop_epoch}) "
             f"<= epochs ({hp.epochs})"
         )
-    model.to(device).train()
-    model.set_channels_last(hp.channels_last)
+    optimizer, forward = prepare(model, hp, device, seed)
     mean, std = data.channel_stats()
     data_gen = torch.Generator(device).manual_seed(seed)
-    model.generator = torch.Generator(device).manual_seed(seed + 1)
     train_loader = DeviceLoader(
         data.train_x,
         data.train_y,
@@ -161,11 +218,9 @@ def train(
         generator=data_gen,
     )
     test_loader = DeviceLoader(data.test_x, data.test_y, hp.eval_batch_size, mean, std, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=hp.lr)
     samples = bayes.samples if bayes else 1
     eval_samples = bayes.eval_samples if bayes else 1
-    decay = _decay_pairs(model)
-    forward = torch.compile(model) if hp.compile else model
+    log.info(hardware.header(name, model, device, samples, hp.amp, hp.compile))
     result = TrainResult()
 
     state = _load_checkpoint(checkpoint, run_key)
@@ -183,28 +238,9 @@ def train(
         lr = hp.lr * hp.lr_factor(epoch)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        sums = torch.zeros(4, device=device)  # loss, nll, kl, correct
         start = time.perf_counter()
-        for x, y in train_loader:
-            with autocast(device, hp.amp):
-                logits = forward(x, samples)
-            kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
-            loss, nll = loss_terms(
-                logits, y, kl, n_train, bayes.temperature if bayes else 0.0, model.bayesian
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if hp.weight_decay:
-                for p, m in decay:
-                    p.grad.add_(p if m is None else p * m, alpha=hp.weight_decay)
-            optimizer.step()
-            with torch.no_grad():
-                correct = (logits.float().softmax(-1).mean(0).argmax(-1) == y).sum()
-                sums += torch.stack(
-                    [loss.detach() * len(y), nll.detach() * len(y), kl.detach() * len(y), correct]
-                )
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        sums = train_epoch(model, forward, train_loader, optimizer, hp, bayes, n_train)
+        synchronize(device)
         seconds = time.perf_counter() - start
         loss_sum, nll_sum, kl_sum, correct = sums.tolist()
         if not math.isfinite(loss_sum):

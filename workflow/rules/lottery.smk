@@ -1,3 +1,18 @@
+# The mask steps and the transplant are numpy-only and take seconds: on a cluster they run on
+# the submit host instead of waiting in the queue, hundreds of times per study (a grouped rule is
+# never local, so under workflow/profiles/slurm-grouped they run inside the group job).
+localrules:
+    transplant_init,
+    ticket_mask,
+    branch_mask,
+
+
+# What those three need, the largest paper model (Bayesian VGG-11, 74 MB of weights) included;
+# runtime in minutes, for a profile that sends them to a cluster after all.
+MASK_MEM_MB = 2000
+MASK_RUNTIME = 5
+
+
 rule init_weights:
     """Initial weights of the deterministic or Bayesian network for one seed."""
     input:
@@ -26,6 +41,9 @@ rule transplant_init:
         "results/{experiment}/logs/transplant_init/s{seed}.log",
     conda:
         "../envs/blth.yaml"
+    resources:
+        mem_mb=MASK_MEM_MB,
+        runtime=MASK_RUNTIME,
     params:
         spec=transplant_spec,
     script:
@@ -42,6 +60,9 @@ rule ticket_mask:
         "results/{experiment}/logs/ticket_mask/{arm}/s{seed}/{chain}/L{level}.log",
     conda:
         "../envs/blth.yaml"
+    resources:
+        mem_mb=MASK_MEM_MB,
+        runtime=MASK_RUNTIME,
     params:
         spec=mask_spec,
     script:
@@ -60,6 +81,9 @@ rule branch_mask:
         branch="|".join(BRANCH_KINDS + ("transplant",)),
     conda:
         "../envs/blth.yaml"
+    resources:
+        mem_mb=MASK_MEM_MB,
+        runtime=MASK_RUNTIME,
     params:
         spec=branch_spec,
     script:

@@ -45,6 +45,16 @@ class Classifier(nn.Module):
         """Layers with masks, by module name (the names masks and state dicts use)."""
         return {n: m for n, m in self.net.named_modules() if isinstance(m, PRUNABLE_TYPES)}
 
+    def weight_counts(self) -> tuple[int, int]:
+        """(entries, unpruned entries) of every masked weight and bias, classifier included."""
+        masks = [
+            m
+            for layer in self.prunable_layers().values()
+            for m in (layer.weight_mask, layer.bias_mask)
+            if m is not None
+        ]
+        return sum(m.numel() for m in masks), int(sum(m.sum().item() for m in masks))
+
     def describe(self) -> dict:
         """Metadata stored beside a state dict: prunable layers in order, classifier, kind."""
         return {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -88,18 +89,22 @@ def evaluate(
     out: dict[str, str],
     threads: int,
     device: str,
+    gpus_declared: int = 0,
 ) -> None:
     """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
-    and write ``out[table]`` for the tables runs, calibration and layers."""
+    and write ``out[table]`` for the tables runs, calibration and layers. ``gpus_declared``:
+    the job's Snakemake resource ``gpu``; the job stops at once if it cannot use a GPU."""
     import torch
 
-    from blth import data, gpus
+    from blth import data, gpus, hardware
     from blth.models import build
 
     torch.set_num_threads(max(1, threads))
     bayes = bayes_hparams(spec.bayes)
+    samples = bayes.eval_samples if bayes else 1
     rows: dict[str, list[dict]] = {table: [] for table in artefacts.EVALUATION_TABLES}
-    with gpus.job_device(device) as device:
+    job = str(Path(out["runs"]).parent)
+    with gpus.job_device(device, job, gpus_declared) as device:
         images = data.load(data_path)
         for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
@@ -107,18 +112,24 @@ def evaluate(
             net.load_numpy_state(state)
             run_masks = masks.load_masks(mask_path)
             net.apply_masks(run_masks)
+            if level == spec.levels[0]:  # the first, densest level's weight counts
+                header = hardware.header(
+                    f"{job}, level {level}", net, torch.device(device), samples, spec.amp, False
+                )
+                log.info(header)
             probs, mi = test_passes(net.to(device), images, bayes, spec, device)
             row, bins, layers = summarize(
                 probs, mi, images.test_y, run_masks, spec.evaluation, bayes is not None
             )
-            samples = bayes.eval_samples if bayes else 1
             rows["runs"].append({"level": level, **row, "samples": samples})
             rows["calibration"] += [{"level": level, **b} for b in bins]
             rows["layers"] += [{"level": level, **r} for r in layers]
             log.info(
-                "%s: level %d test accuracy %.4f ± %.4f over %d passes (%s)",
+                "%s: level %d (%.2f %% of the prunable weights) test accuracy %.4f ± %.4f "
+                "over %d passes (%s)",
                 final,
                 level,
+                100 * row["remaining_fraction"],
                 row["acc_mean"],
                 row["acc_std"],
                 row["passes"],

@@ -54,9 +54,11 @@ def train_run(
     threads: int,
     device: str,
     tensorboard: bool = False,
+    gpus_declared: int = 0,
 ) -> None:
     """Train one run from ``start`` under ``mask`` (None: dense) on ``device`` (the config's
-    ``device``: auto, cpu, cuda[:i]); resumable through ``checkpoint``.
+    ``device``: auto, cpu, cuda[:i]); resumable through ``checkpoint``. ``gpus_declared``: the
+    job's Snakemake resource ``gpu``; the job stops at once if it cannot use a GPU.
 
     ``out`` names the files written: final (safetensors state, always), and when given init
     (the masked start) and epochs (Parquet, table ``run_epochs``). ``tensorboard``: also write
@@ -71,7 +73,7 @@ def train_run(
     torch.set_num_threads(max(1, threads))
     # several visible GPUs (a workstation): claim one for this job, see blth.gpus
     with contextlib.ExitStack() as stack:
-        device = stack.enter_context(gpus.job_device(device))
+        device = stack.enter_context(gpus.job_device(device, name, gpus_declared))
         on_epoch = None
         if tensorboard:
             from blth.tensorboard import EpochWriter

@@ -1,0 +1,18 @@
+"""Tiny in-memory image sets for tests that train or time a few steps."""
+
+from __future__ import annotations
+
+import torch
+
+from blth.data import ImageData
+
+
+def tiny_images(shape=(1, 8, 8), n_train: int = 16, n_test: int = 8) -> ImageData:
+    """Random uint8 images [N, *shape] with labels 0..9 in turn."""
+    gen = torch.Generator().manual_seed(0)
+
+    def split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.randint(0, 256, (n, *shape), generator=gen, dtype=torch.uint8)
+        return x, torch.arange(n) % 10
+
+    return ImageData("tiny", *split(n_train), *split(n_test), augment=False, classes=10)
