@@ -49,7 +49,7 @@ def test_pruned_weights_stay_exactly_zero(digits):
     assert torch.equal(net.net.hidden[0].weight_log_std[~mask], before[~mask])
 
 
-def test_resume_gives_the_same_final_weights(digits, tmp_path):
+def test_resume_gives_the_same_final_weights(digits, tmp_path, caplog):
     bayes = BayesHparams(samples=2, eval_samples=2)
     hp = TrainHparams(epochs=4, batch_size=64, milestones=(3,))
 
@@ -64,8 +64,14 @@ def test_resume_gives_the_same_final_weights(digits, tmp_path):
     short = TrainHparams(**{**hp.__dict__, "epochs": 2})  # "killed" after epoch 2
     train.train(interrupted, digits, short, bayes, seed=3, checkpoint=ckpt, run_key="k")
     resumed = fresh()  # a new process: weights from the initialisation, state from the file
-    result = train.train(resumed, digits, hp, bayes, seed=3, checkpoint=ckpt, run_key="k")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="blth.train"):
+        result = train.train(resumed, digits, hp, bayes, seed=3, checkpoint=ckpt, run_key="k")
     assert result.resumed_from == 2 and len(result.epochs) == 4
+    # the log of the resumed job still shows every epoch (Snakemake deletes the old log)
+    lines = [line for line in caplog.messages if " epoch " in line and " loss " in line]
+    assert [line.split(" epoch ")[1].split()[0] for line in lines] == ["1/4", "2/4", "3/4", "4/4"]
+    assert all("restored from the checkpoint" in line for line in lines[:2])
     for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 

@@ -165,6 +165,25 @@ def train_epoch(
     return sums
 
 
+def _log_epoch(name: str, row: dict, stop_epoch: int, note: str) -> None:
+    """The progress line of one epoch row."""
+    log.info(
+        "%s epoch %d/%d loss %.4g (nll %.4f kl %.4g) train_acc %.4f test_acc %.4f "
+        "lr %.2g %.0f img/s %s",
+        name,
+        row["epoch"],
+        stop_epoch,
+        row["train_loss"],
+        row["train_nll"],
+        row["train_kl"],
+        row["train_acc"],
+        row["test_acc"],
+        row["lr"],
+        row["images_per_second"],
+        note,
+    )
+
+
 def _fmt_seconds(s: float) -> str:
     h, rem = divmod(int(s), 3600)
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
@@ -231,6 +250,9 @@ def train(
         model.generator.set_state(state["noise_rng"])
         result.epochs = state["epochs"]
         result.resumed_from = len(result.epochs)
+        # Snakemake deletes a rerun job's log: the restored epochs are logged again
+        for row in result.epochs:
+            _log_epoch(name, row, stop_epoch, "(restored from the checkpoint)")
         log.info("%s: resuming after epoch %d from %s", name, result.resumed_from, checkpoint)
 
     n_train = len(data.train_y)
@@ -266,21 +288,7 @@ def train(
         }
         result.epochs.append(row)
         eta = (time.perf_counter() - start) * (stop_epoch - epoch - 1)  # training + test pass
-        log.info(
-            "%s epoch %d/%d loss %.4g (nll %.4f kl %.4g) train_acc %.4f test_acc %.4f "
-            "lr %.2g %.0f img/s ETA %s",
-            name,
-            epoch + 1,
-            stop_epoch,
-            row["train_loss"],
-            row["train_nll"],
-            row["train_kl"],
-            row["train_acc"],
-            row["test_acc"],
-            lr,
-            row["images_per_second"],
-            _fmt_seconds(eta),
-        )
+        _log_epoch(name, row, stop_epoch, f"ETA {_fmt_seconds(eta)}")
         if checkpoint is not None:
             _save_checkpoint(
                 checkpoint,
