@@ -26,6 +26,7 @@ lint: venv
 	$(BIN)/ruff format --check src scripts tests
 	$(BIN)/snakefmt --check workflow
 	$(BIN)/snakemake --lint
+	$(BIN)/mypy
 
 unit: venv
 	$(BIN)/pytest -m "not slow and not demo and not slurm"

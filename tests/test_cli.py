@@ -47,3 +47,36 @@ def test_parsing_does_not_import_torch():
     )
     proc, _ = _run("-c", code)
     assert proc.stdout.strip() == "[]"
+
+
+def test_arguments_parse_into_their_commands():
+    from blth import cli
+
+    report = cli.parser().parse_args(["report", "tables", "out", "--tolerance", "1"])
+    assert (report.func, report.tables, report.out, report.tolerance) == (
+        cli._report,
+        "tables",
+        "out",
+        1.0,
+    )
+    check = cli.parser().parse_args(["check-config", "a.yaml", "b.yaml"])
+    assert check.func is cli._check_config and check.files == ["a.yaml", "b.yaml"]
+
+
+def test_check_config_names_a_key_set_twice_and_passes_the_demo(tmp_path, capsys):
+    from blth import cli
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("device: cpu\ndevice: auto\n")
+    assert cli.main(["check-config", str(bad)]) == 1
+    assert "bad.yaml" in capsys.readouterr().err
+    demo = Path(blth.__file__).resolve().parents[2] / "config" / "demo.yaml"
+    assert cli.main(["check-config", str(demo)]) == 0
+    assert "valid YAML" in capsys.readouterr().out
+
+
+def test_report_refuses_a_folder_without_tables(tmp_path, capsys):
+    from blth import cli
+
+    assert cli.main(["report", str(tmp_path), str(tmp_path / "out")]) == 2
+    assert "has no runs, epochs, layers, calibration table" in capsys.readouterr().err

@@ -13,11 +13,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import REPO
 from workdir import copy_repo, env_for
 
-ROOT = Path(__file__).resolve().parents[1]
+from blth.lottery.branches import BRANCHES, MAIN, RANDOM_BRANCHES
+
+ROOT = REPO
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-DEMO = yaml.safe_load((ROOT / "config/demo.yaml").read_text())
 
 
 def dry_run(*args: str) -> str:
@@ -26,8 +28,8 @@ def dry_run(*args: str) -> str:
     return out.stdout + out.stderr
 
 
-def with_config(tmp_path: Path, change) -> str:
-    config = yaml.safe_load(yaml.safe_dump(DEMO))
+def with_config(config: dict, tmp_path: Path, change) -> str:
+    """The path of ``config`` (the demo's) with ``change`` applied to its experiment."""
     change(config["experiments"]["demo"])
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -44,9 +46,9 @@ def with_config(tmp_path: Path, change) -> str:
         (lambda e: e.update(arms=["bnn-magnitude"]), "arms"),
     ],
 )
-def test_bad_config_names_the_key(tmp_path, change, message):
+def test_bad_config_names_the_key(demo_config, tmp_path, change, message):
     out = subprocess.run(
-        [*SNAKEMAKE, "-n", "--configfile", with_config(tmp_path, change)],
+        [*SNAKEMAKE, "-n", "--configfile", with_config(demo_config, tmp_path, change)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -55,36 +57,29 @@ def test_bad_config_names_the_key(tmp_path, change, message):
     assert message in out.stdout + out.stderr
 
 
-def test_demo_plans_every_arm_chain_branch_and_level():
+def test_demo_plans_every_arm_chain_branch_and_level(demo_config):
     out = dry_run("--quiet", "rules", "--forceall")
     train = int(re.search(r"^train\s+(\d+)", out, re.M).group(1))
-    e = DEMO["experiments"]["demo"]
+    e = demo_config["experiments"]["demo"]
     expected = (
         len(e["arms"]) * (e["levels"] + 1)
         + len(e["lrr"]["arms"]) * e["levels"]
-        + len(e["branches"]["arms"]) * len(e["branches"]["levels"]) * 4
+        + len(e["branches"]["arms"]) * len(e["branches"]["levels"]) * len(RANDOM_BRANCHES)
         + len(e["transplant"]["levels"])
     )
     assert train == expected
 
 
 @pytest.mark.demo
-def test_demo_tables_have_every_run():
+def test_demo_tables_have_every_run(demo_config):
     tables = ROOT / "results/demo/tables"
     runs = pq.read_table(tables / "runs.parquet").to_pandas()
-    e = DEMO["experiments"]["demo"]
+    e = demo_config["experiments"]["demo"]
     main = runs[(runs.chain == "imp") & (runs.branch == "main")]
     assert sorted(main.arm.unique()) == sorted(e["arms"])
     assert set(main.level) == set(range(e["levels"] + 1))
     assert set(runs[runs.chain == "lrr"].arm) == set(e["lrr"]["arms"])
-    assert set(runs.branch) == {
-        "main",
-        "reinit",
-        "shuffle_global",
-        "shuffle_even",
-        "shuffle_layerwise",
-        "transplant",
-    }
+    assert set(runs.branch) == {MAIN, *BRANCHES}
     # the last level keeps ceil-pruned ≈ 0.8^levels of the prunable weights
     last = main[main.level == e["levels"]].remaining_fraction
     assert last.between(0.8 ** e["levels"] - 0.01, 0.8 ** e["levels"] + 0.01).all()
@@ -100,8 +95,10 @@ def test_second_run_has_nothing_to_do():
     assert "Nothing to be done" in dry_run()
 
 
-def test_rewind_epoch_beyond_training_names_the_key(tmp_path):
-    config = with_config(tmp_path, lambda e: e.setdefault("pruning", {}).update(rewind_epoch=8))
+def test_rewind_epoch_beyond_training_names_the_key(demo_config, tmp_path):
+    config = with_config(
+        demo_config, tmp_path, lambda e: e.setdefault("pruning", {}).update(rewind_epoch=8)
+    )
     out = subprocess.run(
         [*SNAKEMAKE, "-n", "--configfile", config], cwd=ROOT, capture_output=True, text=True
     )

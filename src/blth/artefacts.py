@@ -26,6 +26,7 @@ IDENTITY = [
     ("seed", I),
     ("level", I),
 ]
+IDENTITY_COLUMNS = tuple(name for name, _ in IDENTITY)  # identify a run in every table
 
 # Measured per epoch by a training job (its epochs.parquet holds these columns only).
 EPOCH_COLUMNS = [
@@ -83,6 +84,13 @@ LEVEL = [("level", I)]
 
 TABLES = ("runs", "epochs", "layers", "calibration")  # an experiment's results/*/tables/
 EVALUATION_TABLES = ("runs", "calibration", "layers")  # one evaluation job's tables
+RUN_EPOCHS = "run_epochs"  # one training job's epoch log
+
+
+def evaluation_table(table: str) -> str:
+    """The schema name of an evaluation job's table ``table`` (one of EVALUATION_TABLES)."""
+    return f"evaluation_{table}"
+
 
 SCHEMAS: dict[str, pa.Schema] = {
     "runs": pa.schema(IDENTITY + EVALUATION_COLUMNS + TRAINING_COLUMNS),
@@ -90,10 +98,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     "layers": pa.schema(IDENTITY + LAYER_COLUMNS),
     "calibration": pa.schema(IDENTITY + BIN_COLUMNS),
     # per-job artefacts, without identity (a job's path says which run it is)
-    "run_epochs": pa.schema(EPOCH_COLUMNS),
-    "evaluation_runs": pa.schema(LEVEL + EVALUATION_COLUMNS),
-    "evaluation_layers": pa.schema(LEVEL + LAYER_COLUMNS),
-    "evaluation_calibration": pa.schema(LEVEL + BIN_COLUMNS),
+    RUN_EPOCHS: pa.schema(EPOCH_COLUMNS),
+    evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS),
+    evaluation_table("layers"): pa.schema(LEVEL + LAYER_COLUMNS),
+    evaluation_table("calibration"): pa.schema(LEVEL + BIN_COLUMNS),
 }
 
 

@@ -63,6 +63,7 @@ def _report(args: argparse.Namespace) -> int:
         chart = chart_or_placeholder(figure, tables, args.tolerance)
         save(chart, f"{args.out}/{figure}.html", f"{args.out}/{figure}.svg")
         print(f"{args.out}/{figure}.html, .svg")
+    return 0
 
 
 def _check_config(args: argparse.Namespace) -> int:
@@ -78,6 +79,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``blth`` command line: --version and the subcommands bench, report, check-config."""
     p = argparse.ArgumentParser(prog="blth", description="Bayesian lottery tickets tools")
     p.add_argument("--version", action="version", version=f"blth {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -126,6 +128,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the subcommand ``argv`` names (default: sys.argv); its exit status."""
     args = parser().parse_args(argv)
     return args.func(args)
 

@@ -42,20 +42,19 @@ class CompileUnsupported(ValueError):
 
 def refusal(model: Classifier, device: torch.device) -> str | None:
     """Why ``model`` cannot be compiled for ``device``; None if it can."""
-    if model.bayesian:
-        strategy = model.bayes.strategy_on(device.type)
+    bayes = model.bayes
+    if bayes is not None:
+        strategy = bayes.strategy_on(device.type)
         if strategy == "per_sample":
-            auto = (
-                " (sample_strategy: auto on a CPU)" if model.bayes.sample_strategy == "auto" else ""
-            )
+            auto = " (sample_strategy: auto on a CPU)" if bayes.sample_strategy == "auto" else ""
             return (
                 f"sample strategy per_sample{auto} runs the network once per weight sample from "
                 "Python state, which dynamo recompiles per sample and per layer; use "
                 "bayes.sample_strategy: stacked"
             )
-        if model.bayes.estimator != "weight_samples":
+        if bayes.estimator != "weight_samples":
             return (
-                f"estimator {model.bayes.estimator} draws noise inside every layer, a graph "
+                f"estimator {bayes.estimator} draws noise inside every layer, a graph "
                 "break per layer; use bayes.estimator: weight_samples"
             )
     return _backend_problem(device)
@@ -84,9 +83,9 @@ def _backend_problem(device: torch.device) -> str | None:
 
 def describe(model: Classifier, device: torch.device) -> str:
     """The combination, as a refusal names it: network, kind, strategy, estimator, device."""
-    if not model.bayesian:
-        return f"the deterministic {type(model.net).__name__} on {device.type}"
     bayes = model.bayes
+    if bayes is None:
+        return f"the deterministic {type(model.net).__name__} on {device.type}"
     return (
         f"the Bayesian {type(model.net).__name__} with sample strategy "
         f"{bayes.strategy_on(device.type)} and estimator {bayes.estimator} on {device.type}"

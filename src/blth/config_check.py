@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from blth import model_names, runspec
@@ -171,7 +172,7 @@ def _pruning(at: KeyPath, exp: dict) -> Iterator[Problem]:
     if ignore is None:  # the classifier, which every model has besides other layers
         return
     meta = _layers(exp)
-    weights = dict.fromkeys(f"{layer}.weight" for layer in meta["layers"])  # names suffice
+    weights = {f"{layer}.weight": np.empty(0) for layer in meta["layers"]}  # names suffice
     try:
         left = masks.prunable_names(meta, weights, ignore)
     except ValueError as err:

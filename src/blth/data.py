@@ -39,7 +39,9 @@ class ImageData:
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])
+        """(C, H, W) of one image."""
+        channels, height, width = self.train_x.shape[1:]
+        return channels, height, width
 
     def channel_stats(self) -> tuple[Tensor, Tensor]:
         """Per-channel mean and std of the training images, in [0, 1] units."""
@@ -50,13 +52,14 @@ class ImageData:
 _SPLITS = ("train_x", "train_y", "test_x", "test_y")
 
 
-def prepare(name: str, root: str | Path, path: str | Path, **options) -> ImageData:
-    """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``."""
+def prepare(name: str, root: str | Path, path: str | Path, **options: object) -> ImageData:
+    """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``;
+    ``options``: the source's keywords (blth.sources)."""
     if name not in SOURCES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}")
     source, augment = SOURCES[name]
     xtr, ytr, xte, yte = source(Path(root), **options)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "train_x": np.ascontiguousarray(xtr, dtype=np.uint8),
         "train_y": np.asarray(ytr, dtype=np.int64),
         "test_x": np.ascontiguousarray(xte, dtype=np.uint8),
@@ -123,6 +126,8 @@ class DeviceLoader:
         generator: torch.Generator | None = None,
         pad: int = 4,
     ) -> None:
+        """Hold ``x`` [N, C, H, W] uint8 and ``y`` [N] on ``device``; ``mean`` and ``std`` [C]
+        normalise the images scaled to [0, 1]."""
         self.x, self.y = x.to(device), y.to(device)
         self.batch_size, self.train, self.augment, self.pad = batch_size, train, augment, pad
         self.mean = mean.to(device).view(1, -1, 1, 1)
@@ -130,9 +135,11 @@ class DeviceLoader:
         self.generator = generator
 
     def __len__(self) -> int:
+        """Batches per pass (the last one may be smaller)."""
         return -(-len(self.y) // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        """One pass over the split, batch by batch."""
         n = len(self.y)
         order = (
             torch.randperm(n, device=self.x.device, generator=self.generator)

@@ -107,6 +107,7 @@ def describe_device(device: torch.device) -> str:
 
 
 def versions(device: torch.device) -> str:
+    """The versions of torch, its CUDA and, on a GPU, cuDNN."""
     cuda = torch.version.cuda or "none (CPU build)"
     text = f"torch {torch.__version__}, CUDA {cuda}"
     if device.type == "cuda" and torch.backends.cudnn.is_available():
@@ -123,9 +124,10 @@ def header(
     compiled: bool,
 ) -> str:
     """The first log line of a training or evaluation job: device, versions and settings."""
-    if model.bayesian:
-        strategy = model.bayes.strategy_on(device.type)
-        kind = f"Bayesian, sample strategy {strategy}, estimator {model.bayes.estimator}"
+    bayes = model.bayes
+    if bayes is not None:
+        strategy = bayes.strategy_on(device.type)
+        kind = f"Bayesian, sample strategy {strategy}, estimator {bayes.estimator}"
     else:
         kind = "deterministic"
     if amp_active(device, amp):

@@ -12,6 +12,7 @@ KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
 ESTIMATORS = ("weight_samples", "local_reparam", "flipout")
 CPU_NOISE = ("native", "torch")  # see blth.noise
+BATCHNORM_STATS = ("running", "batch")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class BayesHparams:
             )
         if self.cpu_noise not in CPU_NOISE:
             raise ValueError(f"bayes.cpu_noise must be one of {CPU_NOISE}, got {self.cpu_noise!r}")
-        if self.batchnorm_stats not in ("running", "batch"):
+        if self.batchnorm_stats not in BATCHNORM_STATS:
             raise ValueError(
                 f"bayes.batchnorm_stats must be 'running' or 'batch', got {self.batchnorm_stats!r}"
             )

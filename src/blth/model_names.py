@@ -31,6 +31,13 @@ EXAMPLES = (
 )
 
 
+def schema_pattern() -> str:
+    """The pattern of every model name as the config schema writes it (JSON schema: anchored,
+    no named groups); tests/test_vocabulary.py holds the schema to it."""
+    families = (re.sub(r"\(\?P<\w+>", "(?:", p) for p in PATTERNS.values())
+    return f"^({'|'.join(families)})$"
+
+
 def parse(name: str) -> tuple[str, re.Match]:
     """(family, match of its pattern); a clear error for an unknown name."""
     for family, pattern in PATTERNS.items():

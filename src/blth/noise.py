@@ -77,6 +77,7 @@ def fill_native(out: Tensor, seed: int) -> None:
 
 
 def cache_dir() -> Path:
+    """Where the compiled kernel is kept: $BLTH_CACHE_DIR, else $XDG_CACHE_HOME/blth."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "blth"
     return Path(os.environ.get("BLTH_CACHE_DIR", default))
 

@@ -185,6 +185,7 @@ def dataset_options(name: str) -> dict:
 
 
 def data_spec(exp: dict, code: str) -> DataSpec:
+    """The prepared data of experiment ``exp``: its source's options with defaults filled."""
     name = exp["dataset"]
     defaults = dataset_options(name)
     unknown = sorted(set(exp["dataset_options"]) - set(defaults))
@@ -201,12 +202,14 @@ def _model(exp: dict) -> tuple[str, dict]:
 
 
 def init_spec(exp: dict, bayesian: bool, seed: int, code: str) -> InitSpec:
+    """The initial weights of ``exp``'s network (Bayesian or not) from ``seed``."""
     bayes = bayes_dict(exp) if bayesian else None
     init = None if bayes is None else {k: bayes[k] for k in INIT_KEYS}
     return InitSpec(*_model(exp), init, seed, code)
 
 
 def mask_spec(exp: dict, criterion: str, level: int, code: str) -> MaskSpec:
+    """The mask of ``level`` pruned by ``criterion`` (level 0: dense)."""
     p = exp["pruning"]
     if level == 0:  # the dense mask: only which tensors are prunable
         return MaskSpec(p["ignore"], p["prune_biases"], None, None, None, code)
@@ -215,32 +218,39 @@ def mask_spec(exp: dict, criterion: str, level: int, code: str) -> MaskSpec:
 
 
 def branch_spec(exp: dict, branch: str, seed: int, level: int, code: str) -> BranchSpec:
+    """The mask of ``branch`` at ``level`` of replicate ``seed`` (seeded by all three)."""
     branch_seed = exp["branches"]["seeds"].get(branch, 0)
     return BranchSpec(branch, [branch_seed, seed, level], code)
 
 
 def transplant_spec(exp: dict, code: str) -> TransplantSpec:
+    """The σ of ``exp``'s transplanted tickets."""
     t = exp["transplant"]
     value = float(t["sigma_value"]) if t["sigma"] == "constant" else None
     return TransplantSpec(t["sigma"], value, code)
 
 
 def bayes_dict(exp: dict) -> dict:
+    """Every BayesHparams field of ``exp``, its config over the defaults."""
     return hparams_dict(BayesHparams, exp["bayes"], "bayes")
 
 
 def train_dict(exp: dict) -> dict:
+    """Every TrainHparams field of ``exp``, its config over the defaults."""
     return hparams_dict(TrainHparams, exp["train"], "train")
 
 
 def train_spec(
     exp: dict, bayesian: bool, seed: int, start_epoch: int, stop_epoch: int | None, code: str
 ) -> TrainSpec:
+    """One training of ``exp``'s network from epoch ``start_epoch`` to ``stop_epoch`` (None:
+    the schedule's end)."""
     bayes = bayes_dict(exp) if bayesian else None
     return TrainSpec(*_model(exp), bayes, train_dict(exp), seed, start_epoch, stop_epoch, code)
 
 
 def eval_spec(exp: dict, bayesian: bool, seed: int, levels: list[int], code: str) -> EvalSpec:
+    """The evaluation of one series of runs of replicate ``seed``, at ``levels``."""
     bayes = bayes_dict(exp) if bayesian else None
     predictive = None if bayes is None else {k: bayes[k] for k in PREDICTIVE_KEYS}
     train = train_dict(exp)

@@ -29,6 +29,7 @@ class DamagedFile(ValueError):
 
 
 def damaged(path: str | Path, problem: str, remedy: str = RERUN) -> DamagedFile:
+    """The error naming ``path``, what is wrong with it and what to do about it."""
     return DamagedFile(f"{path}: {problem}. {remedy}")
 
 

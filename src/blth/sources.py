@@ -12,11 +12,14 @@ import shutil
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from blth.safefiles import damaged
+
+if TYPE_CHECKING:  # torchvision is imported by the sources that need it, when they run
+    from torchvision.datasets import CIFAR10
 
 T = TypeVar("T")
 
@@ -25,7 +28,7 @@ class DownloadFailed(RuntimeError):
     """torchvision could not download a dataset; what it had started is removed."""
 
 
-def cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
+def cifar10(root: Path, **_: object) -> tuple[np.ndarray, ...]:
     """torchvision's CIFAR-10: its extracted folder, else its archive, else a download."""
     from torchvision.datasets import CIFAR10
 
@@ -41,7 +44,7 @@ def cifar10(root: Path, **_) -> tuple[np.ndarray, ...]:
     return tuple(a for s in splits for a in (s.data.transpose(0, 3, 1, 2), np.asarray(s.targets)))
 
 
-def _check_cifar10(root: Path, cls: type) -> None:
+def _check_cifar10(root: Path, cls: type[CIFAR10]) -> None:
     """Name a local file that fails torchvision's md5 check (torchvision says only 'corrupted')."""
     from torchvision.datasets.utils import check_integrity
 
@@ -93,7 +96,7 @@ _STEMS = {
 _DEBIAN = "/usr/share/datasets/fashion-mnist"  # apt-get install dataset-fashion-mnist
 
 
-def fashion_mnist(root: Path, **_) -> tuple[np.ndarray, ...]:
+def fashion_mnist(root: Path, **_: object) -> tuple[np.ndarray, ...]:
     """An IDX folder (plain or .gz, e.g. Debian's dataset-fashion-mnist), else torchvision's."""
     if _idx_files(root):
         folder = root
@@ -194,7 +197,9 @@ def _read_idx(path: Path, kind: str, remedy: str) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=start).reshape(dims).copy()
 
 
-def digits(root: Path, test_fraction: float = 0.2, **_) -> tuple[np.ndarray, ...]:
+def digits(root: Path, test_fraction: float = 0.2, **_: object) -> tuple[np.ndarray, ...]:
+    """scikit-learn's 8x8 digits (bundled, no download) as [N, 1, 8, 8] images scaled to
+    0..255; a stratified split with ``test_fraction`` of the images in the test set."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -213,7 +218,7 @@ def synthetic(
     train: int = 2000,
     test: int = 500,
     seed: int = 0,
-    **_,
+    **_: object,
 ) -> tuple[np.ndarray, ...]:
     """Class prototypes plus pixel noise: learnable, tiny, and the same layout as CIFAR."""
     rng = np.random.default_rng(seed)

@@ -9,7 +9,8 @@ from snakemake.utils import validate
 
 from blth import config_check, fingerprint, runspec
 from blth.artefacts import EVALUATION_TABLES, TABLES
-from blth.lottery.arms import Arm
+from blth.lottery.arms import BNN, DET, KINDS, Arm
+from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES
 
 # Every problem at once, each a line naming the file and key (ORIGINS: see the Snakefile);
@@ -22,7 +23,6 @@ config_check.check_experiments(config, ORIGINS)
 # Keys sorted at every depth: params compare as ordered dicts, and reordering keys in a
 # config file must not make a finished job look changed.
 EXPERIMENTS = json.loads(json.dumps(config["experiments"], sort_keys=True))
-BRANCH_KINDS = ("reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise")
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 # where workflow/envs/blth.post-deploy.sh installs blth from under --sdm conda
 os.environ.setdefault("BLTH_SOURCE", str(Path(workflow.basedir).parent))
@@ -30,14 +30,14 @@ os.environ.setdefault("BLTH_SOURCE", str(Path(workflow.basedir).parent))
 
 wildcard_constraints:
     experiment=r"[A-Za-z0-9_-]+",
-    arm=r"(det|bnn)(-[a-z_]+)?",
-    kind=r"det|bnn",
+    arm=rf"({'|'.join(KINDS)})(-[a-z_]+)?",
+    kind="|".join(KINDS),
     seed=r"\d+",
     epoch=r"\d+",
     init_seed=r"\d+",
-    chain=r"imp|lrr",
+    chain="|".join(CHAINS),
     level=r"\d+",
-    branch="|".join(("main",) + BRANCH_KINDS + ("transplant",)),
+    branch="|".join((MAIN, *BRANCHES)),
     dataset=r"[a-z0-9_]+",
 
 
@@ -86,18 +86,18 @@ def arm(w):
 
 
 def kind(w):
-    return "bnn" if arm(w).bayesian else "det"
+    return BNN if arm(w).bayesian else DET
 
 
 def reinit_seed(w):
     """Initial-weight seed of the reinit branch, disjoint from every replicate seed."""
-    return 1_000_003 * (1 + exp(w)["branches"]["seeds"]["reinit"]) + int(w.seed)
+    return 1_000_003 * (1 + exp(w)["branches"]["seeds"][REINIT]) + int(w.seed)
 
 
 def previous_run(w):
     """(chain, level) of the run whose final weights level w.level is pruned from."""
     level = int(w.level) - 1
-    return ("imp" if w.chain == "imp" or level == 0 else "lrr"), level
+    return (IMP if w.chain == IMP or level == 0 else LRR), level
 
 
 # ---- input functions ---------------------------------------------------------------------
@@ -107,8 +107,8 @@ def ticket_mask_inputs(w):
     inputs = {"init": init_file(w.experiment, kind(w), w.seed)}
     if int(w.level) > 0:
         chain, level = previous_run(w)
-        inputs["final"] = run_file(w, "final.safetensors", chain, level, "main")
-        inputs["mask"] = run_file(w, "mask.safetensors", chain, level, "main")
+        inputs["final"] = run_file(w, "final.safetensors", chain, level, MAIN)
+        inputs["mask"] = run_file(w, "mask.safetensors", chain, level, MAIN)
     return inputs
 
 
@@ -122,31 +122,31 @@ def train_inputs(w):
 
 def start_weights(w):
     """Weights a run starts from: its chain's rewind point, or its branch's."""
-    if w.branch == "transplant":
+    if w.branch == TRANSPLANT:
         return f"results/{w.experiment}/init/transplant/s{w.seed}.safetensors"
-    if w.branch == "reinit":
+    if w.branch == REINIT:
         return init_file(w.experiment, kind(w), reinit_seed(w))
-    if w.chain == "lrr":  # learning-rate rewinding: continue from the previous level
+    if w.chain == LRR:  # learning-rate rewinding: continue from the previous level
         chain, level = previous_run(w)
-        return run_file(w, "final.safetensors", chain, level, "main")
+        return run_file(w, "final.safetensors", chain, level, MAIN)
     if is_dense_run(w):
         return init_file(w.experiment, kind(w), w.seed)
     return rewound_init(w, kind(w))
 
 
 def is_dense_run(w):
-    return w.chain == "imp" and int(w.level) == 0 and w.branch == "main"
+    return w.chain == IMP and int(w.level) == 0 and w.branch == MAIN
 
 
 def start_epoch(w):
     """Epoch of the schedule a run starts at: IMP tickets and their branches continue from
     the rewind epoch; the dense run and the LRR chain train the whole schedule."""
-    return 0 if w.chain == "lrr" or is_dense_run(w) else rewind_epoch(w)
+    return 0 if w.chain == LRR or is_dense_run(w) else rewind_epoch(w)
 
 
 def bayesian(w):
     """Whether run w trains a BNN (a transplant is the Bayesian version of a det ticket)."""
-    return arm(w).bayesian or w.branch == "transplant"
+    return arm(w).bayesian or w.branch == TRANSPLANT
 
 
 def identity(w):
@@ -182,18 +182,16 @@ def runs(name):
     out = []
     for seed in e["seeds"]:
         for a in e["arms"]:
-            out += [(a, seed, "imp", lvl, "main") for lvl in range(e["levels"] + 1)]
+            out += [(a, seed, IMP, lvl, MAIN) for lvl in range(e["levels"] + 1)]
         for a in e["lrr"]["arms"]:
-            out += [(a, seed, "lrr", lvl, "main") for lvl in range(1, e["levels"] + 1)]
+            out += [(a, seed, LRR, lvl, MAIN) for lvl in range(1, e["levels"] + 1)]
         for a in e["branches"]["arms"]:
             out += [
-                (a, seed, "imp", lvl, b)
+                (a, seed, IMP, lvl, b)
                 for lvl in e["branches"]["levels"]
                 for b in e["branches"]["kinds"]
             ]
-        out += [
-            ("det", seed, "imp", lvl, "transplant") for lvl in e["transplant"]["levels"]
-        ]
+        out += [(DET, seed, IMP, lvl, TRANSPLANT) for lvl in e["transplant"]["levels"]]
     keys = ("arm", "seed", "chain", "level", "branch")
     return [
         SimpleNamespace(experiment=name, **dict(zip(keys, r))) for r in sorted(set(out))

@@ -7,9 +7,7 @@ rule evaluate:
         finals=lambda w: series_files(w, "final.safetensors"),
         masks=lambda w: series_files(w, "mask.safetensors"),
     output:
-        runs=f"{EVALUATION_DIR}/runs.parquet",
-        calibration=f"{EVALUATION_DIR}/calibration.parquet",
-        layers=f"{EVALUATION_DIR}/layers.parquet",
+        **{table: f"{EVALUATION_DIR}/{table}.parquet" for table in EVALUATION_TABLES},
     log:
         "results/{experiment}/logs/evaluate/{arm}/s{seed}/{chain}/{branch}.log",
     conda:

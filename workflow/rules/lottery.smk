@@ -33,8 +33,8 @@ rule transplant_init:
     """Bayesian start whose μ is the deterministic w₀, or its late rewind point (paper
     section 8)."""
     input:
-        det=lambda w: rewound_init(w, "det"),
-        bnn=lambda w: init_file(w.experiment, "bnn", w.seed),
+        det=lambda w: rewound_init(w, DET),
+        bnn=lambda w: init_file(w.experiment, BNN, w.seed),
     output:
         "results/{experiment}/init/transplant/s{seed}.safetensors",
     log:
@@ -72,13 +72,13 @@ rule ticket_mask:
 rule branch_mask:
     """The mask of a branch run: a shuffle of the ticket's mask, or the mask itself."""
     input:
-        lambda w: run_file(w, "mask.safetensors", branch="main"),
+        lambda w: run_file(w, "mask.safetensors", branch=MAIN),
     output:
         "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/mask.safetensors",
     log:
         "results/{experiment}/logs/branch_mask/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
     wildcard_constraints:
-        branch="|".join(BRANCH_KINDS + ("transplant",)),
+        branch="|".join(BRANCHES),
     conda:
         "../envs/blth.yaml"
     resources:

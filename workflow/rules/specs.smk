@@ -14,9 +14,7 @@ def data_spec(w):
 
 def init_spec(w):
     seed = int(w.init_seed)
-    return runspec.init_spec(
-        exp(w), w.kind == "bnn", seed, code("init_weights")
-    ).params()
+    return runspec.init_spec(exp(w), w.kind == BNN, seed, code("init_weights")).params()
 
 
 def transplant_spec(w):
@@ -47,7 +45,7 @@ def rewind_spec(w):
     """The first ``epoch`` epochs of the dense run (same seed and settings: the same state)."""
     seed, stop = int(w.seed), int(w.epoch)
     spec = runspec.train_spec(
-        exp(w), w.kind == "bnn", seed, 0, stop, code("rewind_point")
+        exp(w), w.kind == BNN, seed, 0, stop, code("rewind_point")
     )
     return spec.params()
 

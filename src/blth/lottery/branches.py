@@ -1,4 +1,5 @@
-"""Randomisation controls of a ticket's mask (paper section 7) and the branch registry."""
+"""Randomisation controls of a ticket's mask (paper section 7) and the registry of where runs hang:
+the chains (IMP, LRR) and the branches off a ticket level."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import numpy as np
 from blth.lottery.masks import Masks
 from blth.lottery.prune import _split
 
-# Branches hanging off a ticket level. "reinit" keeps the mask and draws new initial weights,
-# "transplant" turns a deterministic ticket into a Bayesian one; the shuffles change the mask.
-BRANCHES = ("reinit", "shuffle_global", "shuffle_even", "shuffle_layerwise", "transplant")
+# Chains of levels: IMP restarts each level from the rewind point, LRR (learning-rate rewinding)
+# from the previous level's final weights with the schedule restarted.
+IMP, LRR = "imp", "lrr"
+CHAINS = (IMP, LRR)
+MAIN = "main"  # a level's own run in its chain: the branch column of a run that is no branch
+REINIT = "reinit"  # keeps the ticket's mask, draws new initial weights
+TRANSPLANT = "transplant"  # a deterministic ticket trained as a Bayesian network (section 8)
 
 
 def shuffle_global(masks: Masks, rng: np.random.Generator) -> Masks:
@@ -38,6 +43,10 @@ SHUFFLES = {
     "shuffle_even": shuffle_even,
     "shuffle_layerwise": shuffle_layerwise,
 }
+# The randomisation controls (paper section 7), each with its seed (config branches.seeds).
+RANDOM_BRANCHES = (REINIT, *SHUFFLES)
+# Branches hanging off a ticket level.
+BRANCHES = (*RANDOM_BRANCHES, TRANSPLANT)
 
 
 def branch_mask(branch: str, masks: Masks, rng: np.random.Generator) -> Masks:

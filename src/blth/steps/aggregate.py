@@ -9,10 +9,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from blth import artefacts
+from blth.lottery.arms import DET
+from blth.lottery.branches import IMP, MAIN, TRANSPLANT
 
 log = logging.getLogger(__name__)
 
-IDENTITY = [name for name, _ in artefacts.IDENTITY]
+IDENTITY = list(artefacts.IDENTITY_COLUMNS)
+# Evaluation tables with several rows per level (the runs table has exactly one).
+PER_LEVEL_TABLES = tuple(t for t in artefacts.EVALUATION_TABLES if t != "runs")
 
 
 def training_summary(epochs: list[dict], path: str) -> dict:
@@ -43,19 +47,20 @@ def add_ticket_search_seconds(rows: list[dict]) -> None:
     det = {
         (r["seed"], r["level"]): r["train_seconds"]
         for r in rows
-        if r["arm"] == "det" and r["chain"] == "imp" and r["branch"] == "main"
+        if r["arm"] == DET and r["chain"] == IMP and r["branch"] == MAIN
     }
     for r in rows:
-        if r["branch"] == "transplant":
+        if r["branch"] == TRANSPLANT:
             below = [det.get((r["seed"], lvl)) for lvl in range(r["level"])]
-            r["ticket_search_seconds"] = math.nan if None in below else float(sum(below))
+            found = [s for s in below if s is not None]
+            r["ticket_search_seconds"] = math.nan if len(found) < len(below) else float(sum(found))
 
 
 def _by_series_level(paths: list[str], table: str) -> dict[tuple, list[dict]]:
     """Rows of every series' evaluation table ``table``, keyed by (series folder, level)."""
     found: dict[tuple, list[dict]] = defaultdict(list)
     for path in paths:
-        for row in artefacts.read_rows(path, f"evaluation_{table}"):
+        for row in artefacts.read_rows(path, artefacts.evaluation_table(table)):
             found[(str(Path(path).parent), row.pop("level"))].append(row)
     return found
 
@@ -78,12 +83,12 @@ def aggregate(runs: list[dict], inputs: dict[str, list[str]], out: dict[str, str
                 f"{run['evaluation']}/runs.parquet: {len(found)} rows for level {run['level']}, "
                 "expected 1; delete the folder and rerun"
             )
-        epochs = artefacts.read_rows(epochs_path, "run_epochs")
+        epochs = artefacts.read_rows(epochs_path, artefacts.RUN_EPOCHS)
         (row,) = found
         summary = training_summary(epochs, epochs_path)
         tables["runs"].append({**ident, **row, **summary, "run_dir": run["run_dir"]})
         tables["epochs"] += [{**ident, **r} for r in epochs]
-        for table in ("calibration", "layers"):
+        for table in PER_LEVEL_TABLES:
             tables[table] += [{**ident, **r} for r in evaluated[table][key]]
     add_ticket_search_seconds(tables["runs"])
     for table, rows in tables.items():

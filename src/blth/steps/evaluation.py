@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,12 +20,25 @@ from blth import artefacts
 from blth.lottery import masks
 from blth.runspec import EvalSpec, bayes_hparams
 
+if TYPE_CHECKING:  # torch is imported when a job runs, not when the workflow loads this
+    from torch import Tensor
+
+    from blth.data import ImageData
+    from blth.hparams import BayesHparams
+    from blth.models.base import Classifier
+
 log = logging.getLogger(__name__)
 
 AVERAGED = ("nll", "brier", "ece", "mace", "mace_classwise100", "entropy")
 
 
-def test_passes(net, images, bayes, spec: EvalSpec, device: str):
+def test_passes(
+    net: Classifier,
+    images: ImageData,
+    bayes: BayesHparams | None,
+    spec: EvalSpec,
+    device: str,
+) -> tuple[Tensor, Tensor]:
     """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]).
 
     Pass p draws its weight samples from seed ``10007 * seed + p``; a deterministic net gives
@@ -50,8 +64,13 @@ def test_passes(net, images, bayes, spec: EvalSpec, device: str):
     return torch.stack(probs), torch.stack(mi)
 
 
-def summarize(probs, mi, labels, run_masks: masks.Masks, ev: dict, bayesian: bool):
-    """One run's evaluation row, reliability bins (first pass) and per-layer sparsity rows."""
+def summarize(
+    probs: Tensor, mi: Tensor, labels: Tensor, run_masks: masks.Masks, ev: dict, bayesian: bool
+) -> tuple[dict, list[dict], list[dict]]:
+    """One run's evaluation row (without ``samples``), reliability bins (first pass) and
+    per-layer sparsity rows, from per-pass mean probabilities ``probs`` [P, N, C], per-pass
+    mutual information ``mi`` [P, N] and the test ``labels`` [N]; ``ev``: the evaluation
+    config (bins)."""
     from blth import metrics
 
     results = [
@@ -136,4 +155,4 @@ def evaluate(
                 device,
             )
     for table, table_rows in rows.items():
-        artefacts.write_table(table_rows, out[table], f"evaluation_{table}")
+        artefacts.write_table(table_rows, out[table], artefacts.evaluation_table(table))

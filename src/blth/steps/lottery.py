@@ -26,21 +26,32 @@ def ticket_mask(
     if previous_final is None:
         result = masks.dense_masks(state, names, meta["bayesian"])
     else:
-        before = masks.load_masks(previous_mask)
-        if sorted(before) != sorted(names):
-            raise ValueError(
-                f"{previous_mask}: masks {sorted(before)} do not match the "
-                f"prunable tensors {sorted(names)} of the configuration"
-            )
-        final, _ = masks.load_state(previous_final)
-        rng = np.random.default_rng(spec.seed)
-        s = scores.scores(spec.criterion, final, names, meta["bayesian"], rng)
-        result = prune.prune(s, before, spec.rate)
+        result = _pruned(spec, names, meta["bayesian"], previous_final, previous_mask)
     masks.save_masks(result, out)
     total, kept = masks.counts(result)
     log.info(
         "mask %s: %d of %d prunable weights remain (%.2f %%)", out, kept, total, 100 * kept / total
     )
+
+
+def _pruned(
+    spec: MaskSpec, names: list[str], bayesian: bool, final_path: str, mask_path: str | None
+) -> masks.Masks:
+    """The mask at ``mask_path`` pruned by the scores of the final weights at ``final_path``."""
+    if mask_path is None or spec.criterion is None or spec.rate is None:
+        raise ValueError(
+            f"pruning {final_path} needs its mask and a spec with a criterion and a rate"
+        )
+    before = masks.load_masks(mask_path)
+    if sorted(before) != sorted(names):
+        raise ValueError(
+            f"{mask_path}: masks {sorted(before)} do not match the "
+            f"prunable tensors {sorted(names)} of the configuration"
+        )
+    final, _ = masks.load_state(final_path)
+    rng = np.random.default_rng(spec.seed)
+    s = scores.scores(spec.criterion, final, names, bayesian, rng)
+    return prune.prune(s, before, spec.rate)
 
 
 def branch_mask(spec: BranchSpec, ticket_path: str, out: str) -> None:
@@ -54,5 +65,6 @@ def transplant_init(spec: TransplantSpec, det_init: str, bnn_init: str, out: str
     """Bayesian starting state whose μ is the deterministic network's w₀."""
     det_state, _ = masks.load_state(det_init)
     bnn_state, meta = masks.load_state(bnn_init)
-    state = transplant.transplant_state(det_state, bnn_state, spec.sigma, spec.sigma_value)
+    sigma = {} if spec.sigma_value is None else {"sigma_value": spec.sigma_value}  # None: fan_in
+    state = transplant.transplant_state(det_state, bnn_state, spec.sigma, **sigma)
     masks.save_state(state, out, meta)

@@ -1,0 +1,59 @@
+"""Fixtures several test files share: the config schema and the demo config, and a tiny prepared
+dataset with initial weights for the tests of the workflow steps."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
+DEMO_FILE = REPO / "config" / "demo.yaml"
+# A synthetic dataset small enough that a step runs in milliseconds: 3 classes of 1x8x8 images.
+TINY_DATA = {"classes": 3, "shape": [1, 8, 8], "train": 24, "test": 12, "seed": 0}
+TINY_MODEL = "lenet_16"
+
+
+@pytest.fixture(scope="session")
+def config_schema() -> dict:
+    """workflow/schemas/config.schema.yaml as a dict (read once; do not modify it)."""
+    return yaml.safe_load(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def _demo() -> dict:
+    return yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_config(_demo: dict) -> dict:
+    """A fresh copy of config/demo.yaml, free to change."""
+    return copy.deepcopy(_demo)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The prepared-data file (blth.data.prepare) of the :data:`TINY_DATA` synthetic set."""
+    from blth import data
+
+    path = tmp_path_factory.mktemp("data") / "synthetic.safetensors"
+    data.prepare("synthetic", path.parent, path, **TINY_DATA)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Initial weights of :data:`TINY_MODEL`, ``det`` and ``bnn``, written by the init step."""
+    from blth.runspec import InitSpec
+    from blth.steps.init import init_weights
+
+    folder = tmp_path_factory.mktemp("init")
+    bayes = {"init_std": 0.01, "classifier_init_std": None, "batchnorm_stats": "running"}
+    paths = {}
+    for kind, init in (("det", None), ("bnn", bayes)):
+        paths[kind] = folder / f"{kind}.safetensors"
+        init_weights(InitSpec(TINY_MODEL, {}, init, 0, ""), str(tiny_data), str(paths[kind]))
+    return paths

@@ -1,0 +1,60 @@
+"""The evaluation step: repeated test passes of a series' final weights, its three tables."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from conftest import TINY_MODEL
+
+from blth import artefacts
+from blth.runspec import EvalSpec, MaskSpec
+from blth.steps import evaluation, lottery
+
+EV = {"passes": 3, "ece_bins": 5, "mace_bins": 5, "classwise_bins": 10}
+BAYES = {"eval_samples": 2, "sample_strategy": "auto", "estimator": "weight_samples"} | {
+    "batchnorm_stats": "running",
+    "cpu_noise": "torch",
+}
+
+
+def spec(bayes: dict | None, levels: list[int]) -> EvalSpec:
+    return EvalSpec(TINY_MODEL, {}, bayes, 100, False, EV, 0, levels, "")
+
+
+@pytest.mark.parametrize("kind", ["det", "bnn"])
+def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
+    tiny_data, tiny_inits, tmp_path, kind
+):
+    init = str(tiny_inits[kind])
+    mask = tmp_path / "mask.safetensors"
+    lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
+    out = {t: str(tmp_path / f"{t}.parquet") for t in artefacts.EVALUATION_TABLES}
+    bayes = BAYES if kind == "bnn" else None
+    evaluation.evaluate(
+        spec(bayes, [0, 1]), str(tiny_data), [init] * 2, [str(mask)] * 2, out, 1, "cpu"
+    )
+    runs = artefacts.read_rows(out["runs"], artefacts.evaluation_table("runs"))
+    assert [r["level"] for r in runs] == [0, 1]
+    assert runs[0]["remaining_fraction"] == 1.0
+    assert runs[0]["passes"] == (3 if bayes else 1) and runs[0]["samples"] == (2 if bayes else 1)
+    assert math.isnan(runs[0]["mutual_information"]) == (bayes is None)
+    for key in ("acc_mean", "acc_std", "nll", "ece"):  # the same weights and mask, passes
+        assert runs[0][key] == runs[1][key], key
+    bins = artefacts.read_rows(out["calibration"], artefacts.evaluation_table("calibration"))
+    assert len(bins) == 2 * EV["ece_bins"]
+
+
+def test_summarize_averages_the_passes():
+    labels = torch.tensor([0, 1, 1, 0])
+    probs = torch.tensor([[[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]]] * 2)  # 2 passes
+    probs[1, 2] = torch.tensor([0.3, 0.7])  # the second pass gets every example right
+    mi = torch.full((2, 4), 0.25)
+    row, bins, layers = evaluation.summarize(
+        probs, mi, labels, {"fc.weight": torch.ones(2, 2).bool().numpy()}, EV, bayesian=True
+    )
+    assert row["acc_mean"] == pytest.approx(0.875) and row["acc_std"] == pytest.approx(0.125)
+    assert row["mutual_information"] == pytest.approx(0.25) and row["passes"] == 2
+    assert row["remaining_fraction"] == 1.0 and len(bins) == EV["ece_bins"]
+    assert layers[0]["n_weights"] == 4

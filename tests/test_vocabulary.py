@@ -1,0 +1,139 @@
+"""Each vocabulary has one home in the code; the config schema's enums, patterns and defaults are
+held to it, so that a name added in one place only fails here."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import typing
+
+import pytest
+
+from blth import artefacts, cli, hparams, model_names, sources
+from blth.lottery import arms, branches, scores, transplant
+from blth.steps import aggregate
+
+
+def experiment_schema(schema: dict) -> dict:
+    return schema["$defs"]["experiment"]["properties"]
+
+
+def defaults_of(function: typing.Callable) -> dict:
+    parameters = inspect.signature(function).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def test_datasets_are_the_sources(config_schema):
+    assert experiment_schema(config_schema)["dataset"]["enum"] == list(sources.SOURCES)
+
+
+def test_model_pattern_is_the_model_registrys(config_schema):
+    pattern = experiment_schema(config_schema)["model"]["pattern"]
+    assert pattern == model_names.schema_pattern()
+    for name in model_names.EXAMPLES:
+        assert re.search(pattern, name), name
+
+
+def test_arm_pattern_names_the_arm_kinds_and_every_criterion(config_schema):
+    pattern = experiment_schema(config_schema)["arms"]["items"]["pattern"]
+    kinds, criteria = "|".join(arms.KINDS), "|".join(scores.CRITERIA)
+    assert pattern == f"^({kinds})(-({criteria}))?$"
+    assert arms.DET_CRITERION in scores.DETERMINISTIC
+
+
+BAYES_ENUMS = {
+    "kl": hparams.KL_KINDS,
+    "sample_strategy": hparams.SAMPLE_STRATEGIES,
+    "estimator": hparams.ESTIMATORS,
+    "batchnorm_stats": hparams.BATCHNORM_STATS,
+    "cpu_noise": hparams.CPU_NOISE,
+}
+JSON_TYPES = {int: "integer", float: "number", bool: "boolean"}
+
+
+def json_type(hint: typing.Any) -> str | list[str]:
+    """The schema ``type`` of a dataclass field's type hint."""
+    if typing.get_origin(hint) is tuple:
+        return "array"
+    args = typing.get_args(hint)
+    if type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))
+        return [JSON_TYPES[inner], "null"]
+    return JSON_TYPES[hint]
+
+
+@pytest.mark.parametrize(
+    "section,cls", [("bayes", hparams.BayesHparams), ("train", hparams.TrainHparams)]
+)
+def test_hparams_sections_are_the_dataclasses_without_defaults(config_schema, section, cls):
+    """Keys and types from the dataclass; defaults only there (the schema repeats none)."""
+    properties = experiment_schema(config_schema)[section]["properties"]
+    hints = typing.get_type_hints(cls)
+    assert list(properties) == [f.name for f in dataclasses.fields(cls)]
+    for key, rule in properties.items():
+        assert "default" not in rule, f"{section}.{key}: the default belongs to {cls.__name__}"
+        if key in BAYES_ENUMS and section == "bayes":
+            assert rule["enum"] == list(BAYES_ENUMS[key]), key
+            assert getattr(cls(), key) in BAYES_ENUMS[key]
+        else:
+            assert rule["type"] == json_type(hints[key]), key
+
+
+def test_every_bayes_enum_value_is_accepted_and_others_refused():
+    for key, values in BAYES_ENUMS.items():
+        for value in values:
+            hparams.BayesHparams(**{key: value})
+        with pytest.raises(ValueError, match=key):
+            hparams.BayesHparams(**{key: "no_such_value"})
+
+
+def test_branch_kinds_and_seeds_are_the_random_branches(config_schema):
+    section = experiment_schema(config_schema)["branches"]["properties"]
+    assert section["kinds"]["items"]["enum"] == list(branches.RANDOM_BRANCHES)
+    assert section["kinds"]["default"] == list(branches.RANDOM_BRANCHES)
+    assert list(section["seeds"]["properties"]) == list(branches.RANDOM_BRANCHES)
+
+
+def test_branches_are_the_random_ones_and_the_transplant():
+    assert (*branches.RANDOM_BRANCHES, branches.TRANSPLANT) == branches.BRANCHES
+    assert set(branches.SHUFFLES) == set(branches.RANDOM_BRANCHES) - {branches.REINIT}
+    assert branches.MAIN not in branches.BRANCHES
+    assert set(branches.CHAINS) == {branches.IMP, branches.LRR}
+
+
+def test_transplant_sigma_and_its_defaults_are_the_codes(config_schema):
+    section = experiment_schema(config_schema)["transplant"]["properties"]
+    code = defaults_of(transplant.transplant_state)
+    assert section["sigma"]["enum"] == list(transplant.SIGMA_MODES)
+    assert section["sigma"]["default"] == code["sigma"]
+    assert section["sigma_value"]["default"] == code["sigma_value"]
+
+
+def test_evaluation_bins_default_as_the_metrics_do(config_schema):
+    from blth import metrics
+
+    section = experiment_schema(config_schema)["evaluation"]["properties"]
+    for key, value in defaults_of(metrics.calibration).items():
+        assert section[key]["default"] == value, key
+
+
+def test_match_tolerance_defaults_as_blth_report_does(config_schema):
+    schema_default = config_schema["properties"]["report"]["properties"]["match_tolerance"]
+    args = cli.parser().parse_args(["report", "tables", "out"])
+    assert args.tolerance == schema_default["default"]
+
+
+def test_every_table_has_a_schema():
+    evaluation = [artefacts.evaluation_table(t) for t in artefacts.EVALUATION_TABLES]
+    assert set(artefacts.SCHEMAS) == {*artefacts.TABLES, artefacts.RUN_EPOCHS, *evaluation}
+    assert set(artefacts.EVALUATION_TABLES) <= set(artefacts.TABLES)
+    for table in artefacts.TABLES:
+        assert artefacts.SCHEMAS[table].names[: len(artefacts.IDENTITY)] == list(
+            artefacts.IDENTITY_COLUMNS
+        )
+
+
+def test_the_aggregate_copies_exactly_the_identity_columns():
+    assert list(artefacts.IDENTITY_COLUMNS) == aggregate.IDENTITY
+    assert set(aggregate.PER_LEVEL_TABLES) | {"runs"} == set(artefacts.EVALUATION_TABLES)
