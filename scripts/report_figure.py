@@ -18,15 +18,10 @@ import sys
 smk = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 sys.stderr = open(smk.log[0], "a")  # noqa: SIM115 (stays open: it is the job's log)
 
-from blth.report import NEEDS, build, load_tables, no_data_chart, save
+from blth.report import REGISTRY, load_tables
+from blth.report.job import log_tables, write_figure
 
-figure = smk.wildcards.figure
 tables = load_tables(list(smk.input.tables))
-for name, frame in tables.items():
-    print(f"{name}: {len(frame)} rows", file=sys.stderr)
-chart = build(figure, tables, smk.params.spec["tolerance"])
-if chart is None:
-    print(f"{figure}: no data (needs {NEEDS[figure]}), writing a placeholder", file=sys.stderr)
-    chart = no_data_chart(figure, f"needs {NEEDS[figure]}")
-save(chart, smk.output.html, smk.output.svg)
-print(f"{figure}: wrote {smk.output.html} and {smk.output.svg}", file=sys.stderr)
+log_tables(tables, sys.stderr)
+out, tolerance = smk.output, smk.params.spec["tolerance"]
+write_figure(REGISTRY, smk.wildcards.figure, tables, out.html, out.svg, sys.stderr, tolerance)

@@ -16,19 +16,10 @@ import sys
 smk = snakemake  # noqa: F821 (injected by Snakemake's script directive)
 sys.stderr = open(smk.log[0], "a")  # noqa: SIM115 (stays open: it is the job's log)
 
-from blth.report import STUDY_NEEDS, STUDY_REGISTRY, load_study_tables, save
+from blth.report import STUDY_REGISTRY, load_study_tables
+from blth.report.job import log_tables, write_figure
 
-figure = smk.wildcards.figure
 tables = load_study_tables(list(smk.input.tables))
-for name, frame in tables.items():
-    print(
-        f"{name}: {len(frame)} rows, {frame['experiment'].nunique()} experiments", file=sys.stderr
-    )
-chart = STUDY_REGISTRY.build(figure, tables)
-if chart is None:
-    print(
-        f"{figure}: no data (needs {STUDY_NEEDS[figure]}), writing a placeholder", file=sys.stderr
-    )
-    chart = STUDY_REGISTRY.placeholder(figure)
-save(chart, smk.output.html, smk.output.svg)
-print(f"{figure}: wrote {smk.output.html} and {smk.output.svg}", file=sys.stderr)
+log_tables(tables, sys.stderr, experiments=True)
+out = smk.output
+write_figure(STUDY_REGISTRY, smk.wildcards.figure, tables, out.html, out.svg, sys.stderr)

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from blth import report
-from blth.report import charts
+from blth.artefacts import TABLES
 from blth.report import tables as tb
+from blth.steps.aggregate import add_ticket_search_seconds
 
 MODELS = ("resnet20", "vgg11")
 ARMS = ("det", "bnn-snr", "bnn-mean")
@@ -80,6 +81,7 @@ def _run(model, arm, chain, branch, seed, level, bayesian=None, acc=None, second
         "train_seconds": seconds,
         "images_per_second": 50000 * 4 / seconds,
         "epochs": 4,
+        "ticket_search_seconds": np.nan,  # the aggregation's, see with_ticket_search
         "samples": 10 if bayes else 1,
         "device": "cpu",
         "run_dir": f"results/demo/runs/{model}/{arm}/{chain}/{branch}/{seed}/{level}",
@@ -97,15 +99,26 @@ def run_keys(levels=4, seeds=(0,)):
                 for arm in ("det", "bnn-snr"):
                     keys.append((model, arm, "lrr", "main", seed, level, None))
                     if level > 0:
-                        for branch in charts.RANDOM_BRANCHES:
+                        for branch in tb.RANDOM_BRANCHES:
                             keys.append((model, arm, "imp", branch, seed, level, None))
                 keys.append((model, "det", "imp", "transplant", seed, level, True))
     return keys
 
 
+def with_ticket_search(rows):
+    """``rows`` with the transplants' ticket_search_seconds, as the aggregation adds them to
+    one experiment (here: one model) at a time."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        part = [dict(r) for r in rows if r["model"] == model]
+        add_ticket_search_seconds(part)
+        out += part
+    return out
+
+
 def make_tables(levels=4, seeds=(0,)):
     keys = run_keys(levels, seeds)
-    runs = pd.DataFrame([_run(*k) for k in keys])
+    runs = pd.DataFrame(with_ticket_search([_run(*k) for k in keys]))
     epochs, layers, calibration = [], [], []
     for key in keys:
         ident = _identity(*key)
@@ -282,7 +295,7 @@ def test_randomisation_compares_branches_per_arm(tables):
     assert_remaining_axis(points)
     assert {"arm", "level", "accuracy", "mace"} <= tooltip_fields(points)
     rows = inline_rows(spec)
-    assert {r["series"] for r in rows} == {"IMP ticket (main)", *charts.RANDOM_BRANCHES}
+    assert {r["series"] for r in rows} == {"IMP ticket (main)", *tb.RANDOM_BRANCHES}
     assert {r["panel"] for r in rows} == {"det", "bnn-snr"}
 
 
@@ -327,45 +340,6 @@ def test_nll_ece_panels(tables):
     assert report.build("nll_ece", {"runs": runs}) is None
 
 
-# --------------------------------------------------------------------------- transplant compute
-
-
-def _compute_runs():
-    rows = []
-    for level, det, bayes, tp in [(0, 10, 100, 50), (1, 20, 200, 60), (2, 30, 300, 70)]:
-        rows.append(_run("m", "det", "imp", "main", 0, level, seconds=det))
-        rows.append(_run("m", "bnn-snr", "imp", "main", 0, level, seconds=bayes))
-        rows.append(_run("m", "det", "imp", "transplant", 0, level, bayesian=True, seconds=tp))
-    return pd.DataFrame(rows)
-
-
-def test_transplant_compute_arithmetic():
-    frame = tb.transplant_compute_table(_compute_runs())
-    assert list(frame["level"]) == [0, 1, 2]
-    # full Bayesian: 100, 100+200, 100+200+300 s; transplant: 50, 10+60, 10+20+70 s
-    assert frame["full_bayes_min"].tolist() == pytest.approx([100 / 60, 300 / 60, 600 / 60])
-    assert frame["transplant_min"].tolist() == pytest.approx([50 / 60, 70 / 60, 100 / 60])
-    expected = [100 * (1 - 50 / 100), 100 * (1 - 70 / 300), 100 * (1 - 100 / 600)]
-    assert frame["saved_pct"].tolist() == pytest.approx(expected)
-    assert frame["pct_remaining"].tolist() == pytest.approx([100, 80, 64])
-
-
-def test_transplant_compute_skips_levels_with_missing_runs():
-    runs = _compute_runs()
-    runs = runs[~((runs["arm"] == "det") & (runs["branch"] == "main") & (runs["level"] == 1))]
-    frame = tb.transplant_compute_table(runs)
-    assert list(frame["level"]) == [0, 1]  # level 2 needs det level 1
-
-
-def test_transplant_compute_chart_labels_savings():
-    spec = report.build("transplant_compute", {"runs": _compute_runs()}).to_dict()
-    assert_remaining_axis(layer_with(spec, "point"))
-    text = layer_with(spec, "text")
-    assert text["encoding"]["text"]["field"] == "label"
-    labels = {r["label"] for r in inline_rows(spec)} - {""}
-    assert labels == {"−50%", "−83%"}  # levels 0 (multiple of 5) and 2 (last)
-
-
 # --------------------------------------------------------------------------- other figures
 
 
@@ -380,45 +354,6 @@ def test_layer_sparsity_uses_sparsest_level(tables):
     assert {r["arm"] for r in rows} == set(ARMS)
     first = next(r for r in rows if r["index"] == 0)
     assert first["pct_remaining"] == pytest.approx(100 * round(400 * 0.8**3 * 1.5) / 400)
-
-
-def test_runtime_table(tables):
-    frame = tb.runtime_frame(tables["runs"])
-    assert frame["det_min"].tolist() == pytest.approx([1.0, 1.0])
-    assert frame["bayes_min"].tolist() == pytest.approx([3.0, 3.0])
-    assert frame["ratio"].tolist() == pytest.approx([3.0, 3.0])
-    spec = report.build("runtime_table", tables).to_dict()
-    assert mark_type(spec) == "text"
-    values = {(r["model"], r["column"]): r["value"] for r in inline_rows(spec)}
-    assert values[("vgg11", "ratio")] == "3.00×"
-    assert values[("vgg11", "Bayesian min/level")] == "3.0"
-
-
-def _matching_runs(accs):
-    return pd.DataFrame(
-        [_run("m", "bnn-snr", "imp", "main", 0, lvl, acc=a) for lvl, a in enumerate(accs)]
-    )
-
-
-def test_matching_summary_picks_sparsest_matching_level():
-    # level 1 surpasses, 2 is 0.3 points below, 3 is 1 point below, 4 is 0.04 below dense
-    runs = _matching_runs([0.90, 0.905, 0.897, 0.89, 0.8996, 0.85])
-    frame = tb.matching_table(runs, tolerance=0.5)
-    assert frame["level"].tolist() == [4]
-    assert frame["dense_acc"].iloc[0] == pytest.approx(90.0)
-    assert frame["delta_pts"].iloc[0] == pytest.approx(-0.04)
-    assert frame["pct_remaining"].iloc[0] == pytest.approx(100 * 0.8**4)
-    assert tb.matching_table(runs, tolerance=0.0)["level"].tolist() == [1]
-    spec = report.build("matching_summary", {"runs": runs}, tolerance=0.5).to_dict()
-    values = {r["column"]: r["value"] for r in inline_rows(spec)}
-    assert values["sparsest matching level"] == "4"
-    assert values["Δ (pts)"] == "-0.04"
-    assert "0.5 points" in spec["title"]
-
-
-def test_matching_summary_default_tolerance_is_half_a_point():
-    runs = _matching_runs([0.90, 0.8949, 0.8951])
-    assert tb.matching_table(runs)["level"].tolist() == [2]
 
 
 def test_reliability_dense_vs_sparsest_matching(tables):
@@ -451,11 +386,11 @@ def test_training_curves(tables):
 def test_load_tables_from_dir_and_paths(tmp_path, tables):
     tables["runs"].to_parquet(tmp_path / "runs.parquet")
     loaded = report.load_tables(tmp_path)
-    assert set(loaded) == set(tb.TABLE_NAMES)
+    assert set(loaded) == set(TABLES)
     assert len(loaded["runs"]) == len(tables["runs"])
     assert loaded["epochs"].empty
     assert "epoch" in loaded["epochs"].columns
-    paths = [tmp_path / f"{name}.parquet" for name in tb.TABLE_NAMES]
+    paths = [tmp_path / f"{name}.parquet" for name in TABLES]
     assert len(report.load_tables([str(p) for p in paths])["runs"]) == len(tables["runs"])
 
 

@@ -1,10 +1,15 @@
 """Report figures: Altair charts built from the ``results/{experiment}/tables`` Parquet files.
 
 Two registries (:class:`blth.report.registry.Registry`): the per-experiment figures
-(``FIGURES``, rule ``figure``) and the cross-experiment ones of the paper's appendix
-(``STUDY_FIGURES``, rule ``study_figure``, on :func:`load_study_tables`). :func:`build` builds
-a per-experiment figure (``None`` when its data is missing), :func:`chart_or_placeholder`
-substitutes a "no data" chart, and :func:`save` writes offline HTML + SVG.
+(``FIGURES``, rule ``figure``, :mod:`blth.report.charts`) and the cross-experiment ones of the
+paper's appendix (``STUDY_FIGURES``, rule ``study_figure``, on :func:`load_study_tables`).
+:func:`build` builds a per-experiment figure (``None`` when its data is missing),
+:func:`chart_or_placeholder` substitutes a "no data" chart, and :func:`save` writes offline
+HTML + SVG; :func:`blth.report.job.write_figure` does all of it for the rules' scripts.
+
+Modules: :mod:`~blth.report.tables` (loading, selecting, pooling seeds),
+:mod:`~blth.report.curves`, :mod:`~blth.report.summaries` and :mod:`~blth.report.frames` (the
+figures' frames), :mod:`~blth.report.encodings` (shared encodings, tooltips and layers).
 """
 
 from __future__ import annotations

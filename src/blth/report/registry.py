@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
+from blth.artefacts import TABLES
 from blth.report import tables as tb
 from blth.report.output import no_data_chart
 
 Tables = Mapping[str, pd.DataFrame]
+#: What a builder returns: any top-level Altair chart (layered, faceted, concatenated).
 Chart = alt.TopLevelMixin
 Builder = Callable[[Tables, float], Chart | None]
 
@@ -42,7 +44,7 @@ class Registry:
         if figure not in self.figures:
             known = ", ".join(self.figures)
             raise ValueError(f"unknown report figure {figure!r}; known figures: {known}")
-        full = {name: tb.empty_table(name) for name in tb.TABLE_NAMES}
+        full = {name: tb.empty_table(name) for name in TABLES}
         full.update(tables)
         return self.figures[figure](full, tolerance)
 

@@ -3,7 +3,7 @@
 Rule ``study_figure`` builds them from the tables of every experiment concatenated
 (:func:`load_study_tables`), so one model can appear in several experiments: curves are
 pooled by :data:`STUDY_KEYS`, which include the experiment. Conventions as in
-:mod:`blth.report.charts` (accuracy in percent, % remaining on a reversed log axis).
+:mod:`blth.report.encodings` (accuracy in percent, % remaining on a reversed log axis).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 
 from blth import model_names
+from blth.artefacts import TABLES
 from blth.report import tables as tb
-from blth.report.charts import ACC, curve_frame, curve_layers, facet, ordered
+from blth.report.curves import ACC, curve_frame
+from blth.report.encodings import curve_layers, facet, ordered
 from blth.report.registry import Chart, Registry, Tables
 
 #: The cross-experiment figures (rule ``study_figure``), in report order.
@@ -31,18 +33,18 @@ STUDY_KEYS = ["experiment", "dataset", *tb.CURVE_KEYS]
 FAMILIES = ", ".join(model_names.PATTERNS)
 
 
-def load_study_tables(paths: Iterable[str | PathLike]) -> dict[str, pd.DataFrame]:
+def load_study_tables(paths: Iterable[str | PathLike[str]]) -> dict[str, pd.DataFrame]:
     """The result tables of several experiments, concatenated table by table.
 
     ``paths`` are Parquet files named after their table, one folder per experiment
     (``results/<experiment>/tables/runs.parquet``); every name of
-    :data:`blth.report.tables.TABLE_NAMES` is present, empty when no experiment has it.
+    :data:`blth.artefacts.TABLES` is present, empty when no experiment has it.
     """
     folders: dict[Path, list[Path]] = {}
     for path in map(Path, paths):
         folders.setdefault(path.parent, []).append(path)
     loaded = [tb.load_tables(files) for files in folders.values()]
-    return {name: _concat([t[name] for t in loaded], name) for name in tb.TABLE_NAMES}
+    return {name: _concat([t[name] for t in loaded], name) for name in TABLES}
 
 
 def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
