@@ -32,7 +32,8 @@ def test_run_lenet_det_and_bayes():
         assert row["model"] == "lenet_300_100" and row["impl"] == "blth"
         assert row["batch"] == 128 and row["device"] == "cpu" and row["steps"] == 2
         assert row["step_ms"] > 0 and row["images_per_s"] > 0
-        assert row["images_per_s"] == pytest.approx(128e3 / row["step_ms"], rel=1e-3)
+        # images_per_s is rounded to 0.1: on a starved machine that exceeds rel 1e-3
+        assert row["images_per_s"] == pytest.approx(128e3 / row["step_ms"], rel=1e-3, abs=0.05)
     assert not det["bayesian"] and "ratio_to_det_x_samples" not in det
     assert bayes["bayesian"] and bayes["samples"] == 10
     expected = bayes["step_ms"] / (10 * det["step_ms"])
