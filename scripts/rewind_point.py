@@ -4,16 +4,18 @@ sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log, kept
 
 from blth import logs
 from blth.runspec import TrainSpec
-from blth.steps.training import train_run
+from blth.steps.training import TrainJob, TrainOutputs, run
 
 logs.setup()
-train_run(
-    TrainSpec.from_params(snakemake.params.spec),
-    snakemake.input.data,
-    snakemake.input.start,
-    None,  # the dense run
-    {"final": snakemake.output[0]},
-    snakemake.threads,
-    snakemake.config["device"],
-    gpus_declared=snakemake.resources.get("gpu", 0),
+run(
+    TrainJob(
+        TrainSpec.from_params(snakemake.params.spec),
+        data=snakemake.input.data,
+        start=snakemake.input.start,
+        mask=None,  # the dense run
+        outputs=TrainOutputs(final=snakemake.output[0]),
+        threads=snakemake.threads,
+        device=snakemake.config["device"],
+        gpus_declared=snakemake.resources.get("gpu", 0),
+    )
 )

@@ -4,17 +4,19 @@ sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log, kept
 
 from blth import logs
 from blth.runspec import TrainSpec
-from blth.steps.training import train_run
+from blth.steps.training import TrainJob, TrainOutputs, run
 
 logs.setup()
-train_run(
-    TrainSpec.from_params(snakemake.params.spec),
-    snakemake.input.data,
-    snakemake.input.start,
-    snakemake.input.get("mask"),  # None for the dense run
-    dict(snakemake.output.items()),
-    snakemake.threads,
-    snakemake.config["device"],
-    snakemake.config["tensorboard"],
-    gpus_declared=snakemake.resources.get("gpu", 0),
+run(
+    TrainJob(
+        TrainSpec.from_params(snakemake.params.spec),
+        data=snakemake.input.data,
+        start=snakemake.input.start,
+        mask=snakemake.input.get("mask"),  # None for the dense run
+        outputs=TrainOutputs(**dict(snakemake.output.items())),
+        threads=snakemake.threads,
+        device=snakemake.config["device"],
+        tensorboard=snakemake.config["tensorboard"],
+        gpus_declared=snakemake.resources.get("gpu", 0),
+    )
 )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from blth import bench
+from blth.bench import models as bench_models
 
 FIELDS = {"model", "impl", "bayesian", "samples", "batch", "device", "images_per_s", "step_ms"}
 
@@ -31,7 +32,8 @@ def test_run_lenet_det_and_bayes():
         assert row["model"] == "lenet_300_100" and row["impl"] == "blth"
         assert row["batch"] == 128 and row["device"] == "cpu" and row["steps"] == 2
         assert row["step_ms"] > 0 and row["images_per_s"] > 0
-        assert row["images_per_s"] == pytest.approx(128e3 / row["step_ms"], rel=1e-3)
+        # images_per_s is rounded to 0.1: on a starved machine that exceeds rel 1e-3
+        assert row["images_per_s"] == pytest.approx(128e3 / row["step_ms"], rel=1e-3, abs=0.05)
     assert not det["bayesian"] and "ratio_to_det_x_samples" not in det
     assert bayes["bayesian"] and bayes["samples"] == 10
     expected = bayes["step_ms"] / (10 * det["step_ms"])
@@ -39,7 +41,7 @@ def test_run_lenet_det_and_bayes():
 
 
 def test_torch_blue_missing_is_skipped(monkeypatch, capsys):
-    monkeypatch.setattr(bench, "torch_blue_available", lambda: False)
+    monkeypatch.setattr(bench_models, "torch_blue_available", lambda: False)
     cases = bench.cases(["lenet_300_100"])
     assert {c.impl for c in cases} == {"blth", "torch_blue"}
     rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
@@ -65,7 +67,7 @@ def test_unknown_model_is_rejected():
 
 def test_cli_bench_quick(tmp_path: Path):
     out = tmp_path / "bench.jsonl"
-    src = str(Path(bench.__file__).resolve().parents[1])
+    src = str(Path(bench.__file__).resolve().parents[2])  # src/blth/bench/__init__.py
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "blth.cli", "bench", "--quick", "--models", "lenet_300_100"]
     cmd += ["--impl", "blth", "--threads", "1", "--device", "cpu", "--out", str(out)]

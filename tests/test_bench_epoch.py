@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from blth import bench_epoch
+from blth.bench import epoch as bench_epoch
+from blth.bench import epoch_plan
 
 IDENTITY = {"model", "bayesian", "sample_strategy", "samples", "batch", "images", "amp"}
 CONTEXT = {"amp_active", "compile", "jobs", "device", "versions", "threads", "status"}
@@ -20,15 +21,15 @@ SHARED = {"steps_timed", "full_epoch", "epoch_s", "epoch_s_each", "images_per_s_
 
 def test_quick_mode_runs_every_kind_of_case(tmp_path: Path):
     out = tmp_path / "epochs.jsonl"
-    src = str(Path(bench_epoch.__file__).resolve().parents[1])
+    src = str(Path(bench_epoch.__file__).resolve().parents[2])  # src/blth/bench/epoch.py
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    cmd = [sys.executable, "-m", "blth.bench_epoch", "--quick", "--device", "cpu"]
+    cmd = [sys.executable, "-m", "blth.bench.epoch", "--quick", "--device", "cpu"]
     cmd += ["--threads", "1", "--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=True)
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
-    assert len(rows) == len(bench_epoch.QUICK_PLAN)
-    for row, case in zip(rows, bench_epoch.QUICK_PLAN, strict=True):
+    assert len(rows) == len(epoch_plan.QUICK_PLAN)
+    for row, case in zip(rows, epoch_plan.QUICK_PLAN, strict=True):
         assert row.keys() >= IDENTITY | CONTEXT, row
         assert (row["model"], row["jobs"], row["compile"]) == (case.model, case.jobs, case.compile)
         assert row["device"].startswith("cpu (") and not row["amp_active"]  # CPU: no autocast
@@ -49,8 +50,8 @@ def test_quick_mode_runs_every_kind_of_case(tmp_path: Path):
 def test_cases_beyond_the_budget_are_reported_as_skipped():
     rows = []
     cpu = torch.device("cpu")
-    bench_epoch.run(bench_epoch.PLAN, bench_epoch.SIZES["full"], cpu, 0.0, rows.append)
-    assert len(rows) == len(bench_epoch.PLAN)
+    bench_epoch.run(epoch_plan.PLAN, epoch_plan.SIZES["full"], cpu, 0.0, rows.append)
+    assert len(rows) == len(epoch_plan.PLAN)
     assert {r["status"] for r in rows} == {"skipped"}
     assert rows[0]["reason"].startswith("time budget: 0 s left of 0")
     resnet = [r for r in rows if r["model"] == "resnet20" and r["jobs"] == 1]
@@ -64,8 +65,8 @@ def test_cases_beyond_the_budget_are_reported_as_skipped():
 
 
 def test_find_matches_the_case_alone():
-    case = bench_epoch.Case("resnet20", "stacked")
-    sizes = bench_epoch.SIZES["quick"]
+    case = epoch_plan.Case("resnet20", "stacked")
+    sizes = epoch_plan.SIZES["quick"]
     row = bench_epoch.describe(case, sizes, torch.device("cpu")) | {"status": "ok"}
-    assert bench_epoch.find([row], case) is row
-    assert bench_epoch.find([row], bench_epoch.Case("resnet20", "stacked", amp=False)) is None
+    assert epoch_plan.find([row], case) is row
+    assert epoch_plan.find([row], epoch_plan.Case("resnet20", "stacked", amp=False)) is None

@@ -1,10 +1,11 @@
 """Training loop of the paper (section 3): Adam, step LR schedule, per-epoch test accuracy.
 
-Bayesian loss (torch_blue's negative ELBO): N · mean_b[−log (1/S) Σ_s softmax(f_s(x_b))_y]
-+ T · KL(q‖p), N = training-set size. Deterministic loss: mean cross-entropy.
-
-Checkpoints go to a scratch path after every epoch (model, optimizer, RNG states and the epoch
-log) and a restarted run with the same ``run_key`` resumes from there, bit for bit on the CPU.
+:func:`train` reads as the protocol: set up (:class:`blth.training.session.Training`), resume
+from the scratch checkpoint (:func:`resume`), then for each epoch its optimiser steps (loss in
+:mod:`blth.training.epoch`), the test pass, the log line and the checkpoint. Checkpoints go to
+a scratch path after every epoch (model, optimizer, RNG states and the epoch log,
+:mod:`blth.training.checkpoint`) and a restarted run with the same ``run_key`` resumes from
+there, bit for bit on the CPU.
 """
 
 from __future__ import annotations
@@ -17,14 +18,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor
 
-from blth import compiling, hardware, metrics, safefiles
-from blth.data import DeviceLoader, ImageData
+from blth import hardware
+from blth.data import ImageData
 from blth.hparams import BayesHparams, TrainHparams
-from blth.inference import autocast, predict
 from blth.models.base import Classifier
+from blth.training import checkpoint as checkpoints
+from blth.training.epoch import loss_terms, prepare, synchronize, train_epoch
+from blth.training.session import EpochFit, Training
+
+__all__ = [  # the parts are re-exported: blth.train is their documented home
+    "EpochFit",
+    "TrainResult",
+    "Training",
+    "TrainingDiverged",
+    "loss_terms",
+    "prepare",
+    "resume",
+    "synchronize",
+    "train",
+    "train_epoch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +49,9 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainResult:
-    epochs: list[dict] = field(default_factory=list)  # one row per epoch (see EPOCH_FIELDS)
+    """The epoch rows of a training, those restored from its checkpoint first."""
+
+    epochs: list[dict] = field(default_factory=list)  # one row per epoch (see _epoch_row)
     resumed_from: int = 0  # epochs taken from a checkpoint
 
     @property
@@ -47,122 +63,37 @@ class TrainResult:
         return sum(r["images"] for r in self.epochs) / max(self.train_seconds, 1e-9)
 
 
-def loss_terms(
-    logits: Tensor, labels: Tensor, kl: Tensor, data_size: int, temperature: float, bayesian: bool
-) -> tuple[Tensor, Tensor]:
-    """(loss, NLL of the sample-averaged predictive); logits [S, B, C], labels [B]."""
-    log_probs = F.log_softmax(logits.float(), dim=-1)
-    log_pred = torch.logsumexp(log_probs, dim=0) - math.log(logits.shape[0])
-    nll = F.nll_loss(log_pred, labels)
-    loss = data_size * nll + temperature * kl if bayesian else nll
-    return loss, nll
+def resume(
+    training: Training, checkpoint: Path | None, run_key: str, name: str, stop_epoch: int
+) -> TrainResult:
+    """The epochs so far: from ``checkpoint``, restored into ``training``, if it was written
+    for ``run_key``; none otherwise. The restored epochs are logged again, as Snakemake
+    deletes a rerun job's log."""
+    state = checkpoints.load(checkpoint, run_key)
+    if state is None:
+        return TrainResult()
+    training.restore(state)
+    result = TrainResult(state["epochs"], resumed_from=len(state["epochs"]))
+    for row in result.epochs:
+        _log_epoch(name, row, stop_epoch, "(restored from the checkpoint)")
+    log.info("%s: resuming after epoch %d from %s", name, result.resumed_from, checkpoint)
+    return result
 
 
-def _decay_pairs(model: Classifier) -> list[tuple[Tensor, Tensor | None]]:
-    """(parameter, mask) for weight decay; pruned entries must stay untouched."""
-    masked = {}
-    for name, layer in model.prunable_layers().items():
-        for pname, _ in layer.named_parameters(recurse=False):
-            kind = "bias" if pname.startswith("bias") else "weight"
-            masked[f"{name}.{pname}"] = getattr(layer, f"{kind}_mask")
-    return [(p, masked.get(n)) for n, p in model.net.named_parameters()]
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    with safefiles.replacing(path) as f:  # an interruption never leaves a half-written checkpoint
-        torch.save(state, f)
-
-
-_CHECKPOINT_KEYS = {"run_key", "model", "optimizer", "data_rng", "noise_rng", "epochs"}
-
-
-def _load_checkpoint(path: Path | None, run_key: str) -> dict | None:
-    if path is None or not path.exists():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises many types; an unreadable scratch file is only lost time
-        why = str(e).partition("\n")[0].partition(". ")[0]  # torch's advice runs to paragraphs
-        _discard_checkpoint(path, f"unreadable, {type(e).__name__}: {why}".rstrip(": "))
-        return None
-    if not isinstance(state, dict) or not state.keys() >= _CHECKPOINT_KEYS:
-        _discard_checkpoint(path, "not a training checkpoint")
-        return None
-    if state["run_key"] != run_key:
-        log.warning("ignoring checkpoint %s: it belongs to another run configuration", path)
-        return None
-    return state
-
-
-def _discard_checkpoint(path: Path, reason: str) -> None:
-    """Set a damaged checkpoint aside (kept once, as ``*.damaged``) so training starts over."""
-    aside = path.with_name(f"{path.name}.damaged")
-    path.replace(aside)
-    log.warning(
-        "discarding damaged checkpoint %s (%s); moved to %s, training from the start",
-        path,
-        reason,
-        aside,
-    )
-
-
-def prepare(
-    model: Classifier, hp: TrainHparams, device: torch.device, seed: int
-) -> tuple[torch.optim.Optimizer, Callable[..., Tensor]]:
-    """Put ``model`` on ``device`` for training (layout, weight-noise generator from ``seed``)
-    and give its Adam and its forward: compiled under ``hp.compile``, or a clear refusal
-    (:class:`blth.compiling.CompileUnsupported`) before anything runs."""
-    model.to(device).train()
-    model.set_channels_last(hp.channels_last)
-    model.generator = torch.Generator(device).manual_seed(seed + 1)
-    forward = compiling.compiled(model, device) if hp.compile else model
-    return torch.optim.Adam(model.parameters(), lr=hp.lr), forward
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for the device's queued kernels, so that a clock reading covers them."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def train_epoch(
-    model: Classifier,
-    forward: Callable[..., Tensor],
-    loader: DeviceLoader,
-    optimizer: torch.optim.Optimizer,
-    hp: TrainHparams,
-    bayes: BayesHparams | None,
-    data_size: int,
-    max_steps: int | None = None,
-) -> Tensor:
-    """One pass of optimiser steps over ``loader`` (the first ``max_steps`` batches, if given).
-
-    ``forward``: the model or its compiled form (:func:`blth.compiling.compiled`). Returns the
-    sums over the examples of loss, NLL, KL and correct predictions [4], on the device, unsynced.
-    """
-    device = loader.x.device
-    samples = bayes.samples if bayes else 1
-    temperature = bayes.temperature if bayes else 0.0
-    decay = _decay_pairs(model) if hp.weight_decay else []
-    sums = torch.zeros(4, device=device)  # loss, nll, kl, correct
-    for step, (x, y) in enumerate(loader):
-        if step == max_steps:
-            break
-        with autocast(device, hp.amp):
-            logits = forward(x, samples)
-        kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
-        loss, nll = loss_terms(logits, y, kl, data_size, temperature, model.bayesian)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        for p, m in decay:
-            p.grad.add_(p if m is None else p * m, alpha=hp.weight_decay)
-        optimizer.step()
-        with torch.no_grad():
-            correct = (logits.float().softmax(-1).mean(0).argmax(-1) == y).sum()
-            sums += torch.stack(
-                [loss.detach() * len(y), nll.detach() * len(y), kl.detach() * len(y), correct]
-            )
-    return sums
+def _epoch_row(epoch: int, fit: EpochFit, test: dict[str, float], images: int) -> dict:
+    """The log row of epoch ``epoch`` (0-based): per-image means of the training sums."""
+    return {
+        "epoch": epoch + 1,
+        "lr": fit.lr,
+        "train_loss": fit.loss / images,
+        "train_nll": fit.nll / images,
+        "train_kl": fit.kl / images,
+        "train_acc": fit.correct / images,
+        **test,
+        "seconds": fit.seconds,
+        "images": images,
+        "images_per_second": images / fit.seconds,
+    }
 
 
 def _log_epoch(name: str, row: dict, stop_epoch: int, note: str) -> None:
@@ -187,6 +118,23 @@ def _log_epoch(name: str, row: dict, stop_epoch: int, note: str) -> None:
 def _fmt_seconds(s: float) -> str:
     h, rem = divmod(int(s), 3600)
     return f"{h}h{rem // 60:02d}m" if h else f"{rem // 60}m{rem % 60:02d}s"
+
+
+def _check_arguments(
+    model: Classifier,
+    hp: TrainHparams,
+    bayes: BayesHparams | None,
+    name: str,
+    start: int,
+    stop: int,
+) -> None:
+    if model.bayesian != (bayes is not None):
+        raise ValueError(f"{name}: bayes hparams must be given exactly for Bayesian models")
+    if not 0 <= start <= stop <= hp.epochs:
+        raise ValueError(
+            f"{name}: need 0 <= start_epoch ({start}) <= stop_epoch ({stop}) "
+            f"<= epochs ({hp.epochs})"
+        )
 
 
 def train(
@@ -215,92 +163,25 @@ def train(
     """
     device = torch.device(device)
     stop_epoch = hp.epochs if stop_epoch is None else stop_epoch
-    if model.bayesian != (bayes is not None):
-        raise ValueError(f"{name}: bayes hparams must be given exactly for Bayesian models")
-    if not 0 <= start_epoch <= stop_epoch <= hp.epochs:
-        raise ValueError(
-            f"{name}: need 0 <= start_epoch ({start_epoch}) <= stop_epoch ({stop_epoch}) "
-            f"<= epochs ({hp.epochs})"
-        )
-    optimizer, forward = prepare(model, hp, device, seed)
-    mean, std = data.channel_stats()
-    data_gen = torch.Generator(device).manual_seed(seed)
-    train_loader = DeviceLoader(
-        data.train_x,
-        data.train_y,
-        hp.batch_size,
-        mean,
-        std,
-        device,
-        train=True,
-        augment=data.augment,
-        generator=data_gen,
-    )
-    test_loader = DeviceLoader(data.test_x, data.test_y, hp.eval_batch_size, mean, std, device)
+    _check_arguments(model, hp, bayes, name, start_epoch, stop_epoch)
+    training = Training.set_up(model, data, hp, bayes, seed, device)
     samples = bayes.samples if bayes else 1
-    eval_samples = bayes.eval_samples if bayes else 1
     log.info(hardware.header(name, model, device, samples, hp.amp, hp.compile))
-    result = TrainResult()
-
-    state = _load_checkpoint(checkpoint, run_key)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        data_gen.set_state(state["data_rng"])
-        model.generator.set_state(state["noise_rng"])
-        result.epochs = state["epochs"]
-        result.resumed_from = len(result.epochs)
-        # Snakemake deletes a rerun job's log: the restored epochs are logged again
-        for row in result.epochs:
-            _log_epoch(name, row, stop_epoch, "(restored from the checkpoint)")
-        log.info("%s: resuming after epoch %d from %s", name, result.resumed_from, checkpoint)
-
-    n_train = len(data.train_y)
+    result = resume(training, checkpoint, run_key, name, stop_epoch)
     for epoch in range(start_epoch + result.resumed_from, stop_epoch):
-        lr = hp.lr * hp.lr_factor(epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
         start = time.perf_counter()
-        sums = train_epoch(model, forward, train_loader, optimizer, hp, bayes, n_train)
-        synchronize(device)
-        seconds = time.perf_counter() - start
-        loss_sum, nll_sum, kl_sum, correct = sums.tolist()
-        if not math.isfinite(loss_sum):
+        fit = training.fit(epoch)
+        if not math.isfinite(fit.loss):
             raise TrainingDiverged(
-                f"{name}: training loss became {loss_sum} in epoch "
+                f"{name}: training loss became {fit.loss} in epoch "
                 f"{epoch + 1}; last good state is in {checkpoint}"
             )
-        eval_gen = torch.Generator(device).manual_seed(seed * 1_000_003 + epoch)
-        probs = predict(model, test_loader, eval_samples, eval_gen, hp.amp)
-        mean_probs = probs.mean(0)
-        row = {
-            "epoch": epoch + 1,
-            "lr": lr,
-            "train_loss": loss_sum / n_train,
-            "train_nll": nll_sum / n_train,
-            "train_kl": kl_sum / n_train,
-            "train_acc": correct / n_train,
-            "test_acc": metrics.accuracy(mean_probs, test_loader.y),
-            "test_nll": metrics.nll(mean_probs, test_loader.y),
-            "seconds": seconds,
-            "images": n_train,
-            "images_per_second": n_train / seconds,
-        }
+        row = _epoch_row(epoch, fit, training.evaluate(epoch), training.images)
         result.epochs.append(row)
         eta = (time.perf_counter() - start) * (stop_epoch - epoch - 1)  # training + test pass
         _log_epoch(name, row, stop_epoch, f"ETA {_fmt_seconds(eta)}")
         if checkpoint is not None:
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "run_key": run_key,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "data_rng": data_gen.get_state(),
-                    "noise_rng": model.generator.get_state(),
-                    "epochs": result.epochs,
-                },
-            )
+            checkpoints.save(checkpoint, training.state(run_key, result.epochs))
         if on_epoch is not None:
             on_epoch(row)
     return result

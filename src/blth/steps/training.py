@@ -1,14 +1,29 @@
-"""One training run (the ``train`` and ``rewind_point`` jobs, GPU jobs)."""
+"""One training run (the ``train`` and ``rewind_point`` jobs, GPU jobs).
+
+A job is described once, by a :class:`TrainJob` its script builds from the rule (the spec, the
+input and output files, the host settings), and :func:`run` does the rest: claim the device,
+build the network from its start state and mask, train it (resumable through a scratch
+checkpoint beside the outputs) and write the outputs.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from blth.hparams import BayesHparams, TrainHparams
 from blth.lottery import masks
 from blth.runspec import TrainSpec, bayes_hparams, train_hparams
+
+if TYPE_CHECKING:
+    from blth.data import ImageData
+    from blth.models.base import Classifier
+    from blth.train import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +47,135 @@ def beside(final: str, kind: str) -> Path:
     return Path(*parts[:2], kind, *parts[2:]).with_suffix("")
 
 
-def model_for(spec: TrainSpec, images, state_path: str, mask_path: str | None, device: str):
-    """The network of ``spec`` with the state at ``state_path`` under the mask (None: dense)."""
+@dataclass(frozen=True)
+class TrainOutputs:
+    """The files a training job writes."""
+
+    final: str  # the trained state (safetensors), always
+    init: str | None = None  # the masked start state (safetensors)
+    epochs: str | None = None  # the epoch rows (Parquet, table ``run_epochs``)
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One training job: its spec, its files and the host settings it runs under (which never
+    change a result). Nothing here is read before the device check of :func:`run`."""
+
+    spec: TrainSpec
+    data: str  # the prepared data file
+    start: str  # the state training starts from (safetensors)
+    mask: str | None  # None: the dense run
+    outputs: TrainOutputs
+    threads: int  # torch CPU threads
+    device: str = "auto"  # the config's device: auto, cpu, cuda[:i]
+    tensorboard: bool = False  # also write the epochs' scalars (blth.tensorboard)
+    gpus_declared: int = 0  # the rule's resource ``gpu``: the job stops if it cannot use one
+
+    @property
+    def name(self) -> str:
+        """The run's name in logs and errors: the folder of its final state."""
+        return str(Path(self.outputs.final).parent)
+
+    @property
+    def checkpoint(self) -> Path:
+        """The scratch checkpoint, outside the outputs (results/<experiment>/checkpoints/…)."""
+        return beside(self.outputs.final, "checkpoints").with_suffix(".pt")
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """Where the TensorBoard events go (results/<experiment>/tensorboard/…)."""
+        return beside(self.outputs.final, "tensorboard")
+
+    @functools.cached_property
+    def hparams(self) -> TrainHparams:
+        """The spec's training settings, typed."""
+        return train_hparams(self.spec.train)
+
+    @functools.cached_property
+    def bayes(self) -> BayesHparams | None:
+        """The spec's Bayesian settings, typed (None: deterministic)."""
+        return bayes_hparams(self.spec.bayes)
+
+    def run_key(self) -> str:
+        """The key its checkpoint is written under: the spec and the content of its inputs."""
+        return resume_key(self.spec, self.start, self.mask, self.data)
+
+
+def model_for(job: TrainJob, images: ImageData, device: str) -> Classifier:
+    """The network of ``job`` on ``device``: its start state under its mask (None: dense)."""
     from blth.models import build
 
-    bayes = bayes_hparams(spec.bayes)
-    net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
-    state, _ = masks.load_state(state_path)
+    spec = job.spec
+    net = build(spec.model, images.input_shape, images.classes, job.bayes, **spec.model_options)
+    state, _ = masks.load_state(job.start)
     net.load_numpy_state(state)
-    if mask_path is not None:
-        net.apply_masks(masks.load_masks(mask_path))
-    return net.to(device), bayes
+    if job.mask is not None:
+        net.apply_masks(masks.load_masks(job.mask))
+    return net.to(device)
+
+
+def run(job: TrainJob) -> None:
+    """Train ``job``'s run on its device and write its outputs; resumable through
+    ``job.checkpoint``, which goes once the outputs are complete."""
+    import torch
+
+    from blth import data, gpus, train
+
+    torch.set_num_threads(max(1, job.threads))
+    with contextlib.ExitStack() as stack:
+        # several visible GPUs (a workstation): claim one for this job, see blth.gpus
+        device = stack.enter_context(gpus.job_device(job.device, job.name, job.gpus_declared))
+        on_epoch = None
+        if job.tensorboard:
+            from blth.tensorboard import EpochWriter
+
+            on_epoch = stack.enter_context(EpochWriter(job.tensorboard_dir))
+        images = data.load(job.data)
+        net = model_for(job, images, device)
+        if job.outputs.init is not None:
+            masks.save_state(net.numpy_state(), job.outputs.init, net.describe())
+        result = train.train(
+            net,
+            images,
+            job.hparams,
+            job.bayes,
+            seed=job.spec.seed,
+            device=device,
+            checkpoint=job.checkpoint,
+            run_key=job.run_key(),
+            name=job.name,
+            start_epoch=job.spec.start_epoch,
+            stop_epoch=job.spec.stop_epoch,
+            on_epoch=on_epoch,
+        )
+        _write_outputs(job.outputs, net, result, device)
+        job.checkpoint.unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
+    _log_summary(job.name, result)
+
+
+def _write_outputs(
+    outputs: TrainOutputs, net: Classifier, result: TrainResult, device: str
+) -> None:
+    """The final state and, if asked for, the epoch rows (with the device they ran on)."""
+    from blth import artefacts
+
+    masks.save_state(net.numpy_state(), outputs.final, net.describe())
+    if outputs.epochs is not None:
+        rows = [
+            {**{k: v for k, v in r.items() if k != "images"}, "device": device}
+            for r in result.epochs
+        ]
+        artefacts.write_table(rows, outputs.epochs, "run_epochs")
+
+
+def _log_summary(name: str, result: TrainResult) -> None:
+    log.info(
+        "%s: %.1f s training, %.0f images/s, best test accuracy %.4f",
+        name,
+        result.train_seconds,
+        result.images_per_second,
+        max((r["test_acc"] for r in result.epochs), default=float("nan")),
+    )
 
 
 def train_run(
@@ -56,59 +189,9 @@ def train_run(
     tensorboard: bool = False,
     gpus_declared: int = 0,
 ) -> None:
-    """Train one run from ``start`` under ``mask`` (None: dense) on ``device`` (the config's
-    ``device``: auto, cpu, cuda[:i]); resumable through ``checkpoint``. ``gpus_declared``: the
-    job's Snakemake resource ``gpu``; the job stops at once if it cannot use a GPU.
-
-    ``out`` names the files written: final (safetensors state, always), and when given init
-    (the masked start) and epochs (Parquet, table ``run_epochs``). ``tensorboard``: also write
-    the epochs' scalars under results/<experiment>/tensorboard/ (blth.tensorboard).
-    """
-    checkpoint = beside(out["final"], "checkpoints").with_suffix(".pt")
-    name = str(Path(out["final"]).parent)
-    import torch
-
-    from blth import artefacts, data, gpus, train
-
-    torch.set_num_threads(max(1, threads))
-    # several visible GPUs (a workstation): claim one for this job, see blth.gpus
-    with contextlib.ExitStack() as stack:
-        device = stack.enter_context(gpus.job_device(device, name, gpus_declared))
-        on_epoch = None
-        if tensorboard:
-            from blth.tensorboard import EpochWriter
-
-            on_epoch = stack.enter_context(EpochWriter(beside(out["final"], "tensorboard")))
-        images = data.load(data_path)
-        net, bayes = model_for(spec, images, start, mask, device)
-        if "init" in out:
-            masks.save_state(net.numpy_state(), out["init"], net.describe())
-        result = train.train(
-            net,
-            images,
-            train_hparams(spec.train),
-            bayes,
-            seed=spec.seed,
-            device=device,
-            checkpoint=checkpoint,
-            run_key=resume_key(spec, start, mask, data_path),
-            name=name,
-            start_epoch=spec.start_epoch,
-            stop_epoch=spec.stop_epoch,
-            on_epoch=on_epoch,
-        )
-        masks.save_state(net.numpy_state(), out["final"], net.describe())
-        if "epochs" in out:
-            rows = [
-                {**{k: v for k, v in r.items() if k != "images"}, "device": device}
-                for r in result.epochs
-            ]
-            artefacts.write_table(rows, out["epochs"], "run_epochs")
-        checkpoint.unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
-    log.info(
-        "%s: %.1f s training, %.0f images/s, best test accuracy %.4f",
-        name,
-        result.train_seconds,
-        result.images_per_second,
-        max((r["test_acc"] for r in result.epochs), default=float("nan")),
+    """:func:`run` of the job these arguments describe, ``out`` being its
+    :class:`TrainOutputs` as a dict (the call of the scripts before :class:`TrainJob`)."""
+    outputs = TrainOutputs(**out)
+    run(
+        TrainJob(spec, data_path, start, mask, outputs, threads, device, tensorboard, gpus_declared)
     )

@@ -1,9 +1,10 @@
-"""Several trainings on one device at once: ``jobs`` processes of one :mod:`blth.bench_epoch`
-case, against the same case alone (``BLTH_JOBS_PER_GPU``, docs/cluster.md).
+"""Several trainings on one device at once: ``jobs`` processes of one epoch-benchmark case
+(:mod:`blth.bench.epoch`), against the same case alone (``BLTH_JOBS_PER_GPU``, docs/cluster.md).
 
 Each process is a fresh interpreter, as a Snakemake job is, and claims its device through
 :func:`blth.gpus.job_device` with ``BLTH_JOBS_PER_GPU`` set to ``jobs``, restricted to one GPU.
 All warm up, wait for each other at a file barrier, then time the same steps as the case alone.
+A process is ``python -m blth.bench.share CASE_JSON SIZES_JSON DEVICE STEPS BARRIER_DIR``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import torch
 
 from blth import gpus
-from blth.bench_epoch import Case, Sizes, find, measure
+from blth.bench.epoch_measure import measure
+from blth.bench.epoch_plan import Case, Sizes, find
 
 TIMEOUT_S = 600
 
@@ -42,7 +44,7 @@ def measure_shared(case: Case, sizes: Sizes, device: torch.device, results: list
     with tempfile.TemporaryDirectory() as barrier:
         spec = [json.dumps(dataclasses.asdict(c)) for c in (case, sizes)]
         args = [*spec, device.type, str(steps), barrier]
-        cmd = [sys.executable, "-m", "blth.bench_share", *args]
+        cmd = [sys.executable, "-m", "blth.bench.share", *args]
         env = _env(device, case.jobs, threads)
         procs = [
             subprocess.Popen(
@@ -83,8 +85,8 @@ def _barrier(folder: Path, jobs: int, timeout: float = TIMEOUT_S) -> None:
 def child(case_json: str, sizes_json: str, device: str, steps: str, barrier: str) -> None:
     """One of the processes: print the timing fields of its share as a JSON line."""
     case = Case(**json.loads(case_json))
-    sizes = json.loads(sizes_json)
-    sizes = Sizes(**(sizes | {"shape": tuple(sizes["shape"])}))
+    fields = json.loads(sizes_json)
+    sizes = Sizes(**(fields | {"shape": tuple(fields["shape"])}))
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     with gpus.job_device(device) as claimed:
         row = measure(

@@ -1,0 +1,29 @@
+"""Benchmarks of blth's training speed.
+
+- The step benchmark (``blth bench``): one full Adam step of blth's networks against
+  torch_blue's; its cases (:mod:`.cases`), the contestants (:mod:`.models`,
+  :mod:`.torch_blue_nets`), the clock (:mod:`.timer`) and the driver (:mod:`.throughput`),
+  whose API is this package's.
+- The epoch benchmark (``python -m blth.bench.epoch``, benchmarks/gpu.sh): a training job's
+  epochs per model, kind and setting; its plan (:mod:`.epoch_plan`), one case timed
+  (:mod:`.epoch_measure`), the driver (:mod:`.epoch`) and several jobs sharing one GPU
+  (:mod:`.share`).
+
+torch_blue is optional (``pip install blth[bench]``); without it its cases are skipped.
+"""
+
+from blth.bench.cases import BATCH, SAMPLES, Case, cases
+from blth.bench.throughput import resolve_device, run
+from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
+
+__all__ = [
+    "BATCH",
+    "BLTH_VARIANTS",
+    "IMPLS",
+    "MODELS",
+    "SAMPLES",
+    "Case",
+    "cases",
+    "resolve_device",
+    "run",
+]
