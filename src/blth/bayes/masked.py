@@ -44,7 +44,7 @@ class MaskedLinear(nn.Linear):
         register_masks(self, self.weight.shape, bias, out_features)
 
     def forward(self, x: Tensor) -> Tensor:
-        bias = None if self.bias is None else self.bias * self.bias_mask
+        bias = None if self.bias is None or self.bias_mask is None else self.bias * self.bias_mask
         return F.linear(x, self.weight * self.weight_mask, bias)
 
 
@@ -59,5 +59,5 @@ class MaskedConv2d(nn.Conv2d):
         register_masks(self, self.weight.shape, self.bias is not None, self.out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
-        bias = None if self.bias is None else self.bias * self.bias_mask
+        bias = None if self.bias is None or self.bias_mask is None else self.bias * self.bias_mask
         return self._conv_forward(x, self.weight * self.weight_mask, bias)

@@ -12,7 +12,7 @@ from blth.bayes import PRUNABLE_TYPES, DrawState, SampleBatchNorm2d, VIConv2d, V
 from blth.bayes.masked import mask_of
 from blth.hparams import BayesHparams
 from blth.noise import standard_normal
-from blth.param_names import value_name
+from blth.param_names import KINDS, value_name
 
 Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
 
@@ -52,7 +52,7 @@ class Classifier(nn.Module):
         masks = [
             m
             for layer in self.prunable_layers().values()
-            for m in (layer.weight_mask, layer.bias_mask)
+            for m in (mask_of(layer, kind) for kind in KINDS)
             if m is not None
         ]
         return sum(m.numel() for m in masks), int(sum(m.sum().item() for m in masks))
