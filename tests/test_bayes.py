@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from blth.bayes import VIConv2d, VILinear
+from blth.bayes import DrawState, VIConv2d, VILinear
 from blth.hparams import BayesHparams
 from blth.models import build
 
@@ -23,7 +23,7 @@ def test_closed_form_kl_matches_formula():
 def test_mc_kl_converges_to_closed_form():
     torch.manual_seed(0)
     layer = VILinear(20, 10, prior_std=1.0, init_std=0.5)
-    layer.draw(20_000, None)
+    layer.draw(DrawState(20_000))
     assert layer.kl("mc").item() == pytest.approx(layer.kl("closed").item(), rel=0.02)
 
 
@@ -33,16 +33,16 @@ def test_masked_weights_are_zero_in_every_sample_and_get_no_gradient(per_sample,
     layer = VIConv2d(2, 3, 3, padding=1, estimator=estimator)
     mask = torch.rand(layer.weight_mask.shape) < 0.5
     layer.weight_mask.copy_(mask)
-    layer.per_sample = per_sample
-    layer.draw(4, None)
+    state = DrawState(4, per_sample)
+    layer.draw(state)
     if per_sample:
-        out = 0
+        out = torch.zeros(())
         for s in range(4):
-            layer.active = s
-            assert torch.all(layer.sample("weight")[~mask] == 0)
+            state.active = s
+            assert torch.all(layer.drawn("weight")[~mask] == 0)
             out = out + layer(torch.randn(5, 2, 6, 6))
     else:
-        assert torch.all(layer.sample("weight")[:, ~mask] == 0)
+        assert torch.all(layer.drawn("weight")[:, ~mask] == 0)
         out = layer(torch.randn(4 * 5, 2, 6, 6))
     (out.sum() + layer.kl("closed")).backward()
     assert torch.all(layer.weight_mean.grad[~mask] == 0)
@@ -120,7 +120,7 @@ def test_only_the_layer_fed_the_network_input_computes_all_samples_in_one_produc
     net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(), seed=0)
     net(torch.randn(4, 1, 8, 8), 3).sum().backward()
     layers = dict(net._vi)
-    assert len(layers["hidden.0"]._shared_outputs[2]) == 3
+    assert len(layers["hidden.0"]._shared_outputs) == 3
     assert layers["hidden.1"]._shared_outputs is None and layers["fc"]._shared_outputs is None
 
 
@@ -134,7 +134,8 @@ def test_auto_strategy_follows_the_device_of_the_input():
     assert BayesHparams(sample_strategy="stacked").per_sample_on("cpu") is False
     net = build("lenet_300_100", (1, 8, 8), 10, BayesHparams(), seed=0)
     net(torch.randn(2, 1, 8, 8), 3)
-    assert all(layer.per_sample for _, layer in net._vi)  # CPU input: one pass per sample
+    # CPU input: one pass per sample
+    assert all(layer.draw_state.per_sample for _, layer in net._vi)
 
 
 @pytest.mark.parametrize("estimator", ["local_reparam", "flipout"])
@@ -158,9 +159,9 @@ def test_per_example_estimators_draw_the_marginal_of_weight_sampling(kind, estim
     n = 20_000
     xs = x.repeat(n, *([1] * (x.dim() - 1)))
     with torch.no_grad():
-        weights.draw(n, torch.Generator().manual_seed(1))
+        weights.draw(DrawState(n, generator=torch.Generator().manual_seed(1)))
         a = weights(xs).reshape(n, *x.shape[:1], -1)
-        other.draw(n, torch.Generator().manual_seed(2))
+        other.draw(DrawState(n, generator=torch.Generator().manual_seed(2)))
         b = other(xs).reshape(n, *x.shape[:1], -1)
     torch.testing.assert_close(b.mean(0), a.mean(0), atol=0.05 * a.std(0).max().item(), rtol=0)
     torch.testing.assert_close(b.var(0), a.var(0), rtol=0.06, atol=1e-6)
@@ -169,7 +170,7 @@ def test_per_example_estimators_draw_the_marginal_of_weight_sampling(kind, estim
 @pytest.mark.parametrize("estimator", ["weight_samples", "local_reparam", "flipout"])
 def test_only_per_example_estimators_give_identical_examples_different_outputs(estimator):
     layer = VILinear(5, 3, init_std=1.0, estimator=estimator)
-    layer.draw(1, torch.Generator().manual_seed(0))
+    layer.draw(DrawState(1, generator=torch.Generator().manual_seed(0)))
     with torch.no_grad():
         out = layer(torch.randn(1, 5).repeat(2, 1))
     assert torch.equal(out[0], out[1]) == (estimator == "weight_samples")
@@ -179,7 +180,7 @@ def test_local_reparam_gives_pruned_weights_no_gradient_and_needs_closed_kl():
     layer = VILinear(5, 3, estimator="local_reparam")
     mask = torch.rand(3, 5) < 0.5
     layer.weight_mask.copy_(mask)
-    layer.draw(2, None)
+    layer.draw(DrawState(2))
     (layer(torch.randn(4, 5)).square().sum() + layer.kl("closed")).backward()
     assert torch.all(layer.weight_mean.grad[~mask] == 0)
     assert torch.all(layer.weight_log_std.grad[~mask] == 0)
@@ -200,4 +201,5 @@ def test_per_example_estimators_reuse_first_layer_moments_but_draw_fresh_noise_p
     assert logits.shape == (3, 4, 10)
     assert not torch.equal(logits[0], logits[1])  # every sample has its own noise
     first = net.net.hidden[0]
-    assert first._moments is not None and net.net.fc._moments is not None
+    # the first layer is fed the network's input: its moments serve every pass of the draw
+    assert first._shared_moments is not None and net.net.fc._shared_moments is None

@@ -203,7 +203,7 @@ ROWS = [
         files=lambda work: [
             edit("src/blth/train.py", '"""Training loop', '"""The training loop')(work),
             edit("src/blth/noise.py", None, "\n# a comment\n")(work),
-            edit("src/blth/bayes.py", "import math\n", "import math  # why\n\n")(work),
+            edit("src/blth/bayes/layer.py", "import math\n", "import math  # why\n\n")(work),
             edit("scripts/train.py", "import sys\n", "import sys  # a comment\n")(work),
         ]),
     Row("reorder keys in a config file", NOTHING, config=reversed_keys),

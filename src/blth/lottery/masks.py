@@ -1,7 +1,7 @@
 """Pruning masks: one boolean array per prunable weight, keyed like ``layer1.0.conv1.weight``.
 
-The key is the logical tensor name for deterministic and Bayesian models alike; in a Bayesian
-state dict the same weight is stored as ``<module>.weight_mean`` / ``<module>.weight_log_std``.
+The key is the logical tensor name for deterministic and Bayesian models alike; where a state
+dict stores that tensor is :mod:`blth.param_names`.
 Everything here is numpy, so the pruning jobs of the workflow start without importing torch.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from blth import safefiles
+from blth.param_names import KINDS, value_name
 
 Masks = dict[str, np.ndarray]
 State = dict[str, np.ndarray]
@@ -24,8 +25,7 @@ STATE_METADATA = ("layers", "classifier", "bayesian")  # what Classifier.describ
 def load_state(path: str | Path) -> tuple[State, dict]:
     """A state dict and its metadata (``layers``, ``classifier``, ``bayesian``), checked."""
     state, meta = safefiles.read(path, metadata=STATE_METADATA)
-    suffix = "_mean" if meta["bayesian"] else ""
-    weights = (f"{layer}.weight{suffix}" for layer in meta["layers"])
+    weights = (value_name(f"{layer}.weight", meta["bayesian"]) for layer in meta["layers"])
     missing = [w for w in weights if w not in state]
     if missing:
         raise safefiles.damaged(path, f"lacks the weights {', '.join(missing)} its metadata lists")
@@ -51,21 +51,14 @@ def prunable_names(
         raise ValueError(
             f"pruning.ignore names no prunable layer: {unknown}; prunable layers are {layers}"
         )
-    suffix = "_mean" if meta["bayesian"] else ""
-    kinds = ("weight", "bias") if prune_biases else ("weight",)
-    return [
-        f"{layer}.{kind}"
-        for layer in layers
-        if layer not in ignore
-        for kind in kinds
-        if f"{layer}.{kind}{suffix}" in state
-    ]
+    kinds = KINDS if prune_biases else KINDS[:1]
+    names = (f"{layer}.{kind}" for layer in layers if layer not in ignore for kind in kinds)
+    return [name for name in names if value_name(name, meta["bayesian"]) in state]
 
 
 def dense_masks(state: State, names: Sequence[str], bayesian: bool) -> Masks:
     """All-True masks for ``names`` (level 0)."""
-    suffix = "_mean" if bayesian else ""
-    return {n: np.ones(state[f"{n}{suffix}"].shape, dtype=bool) for n in names}
+    return {n: np.ones(state[value_name(n, bayesian)].shape, dtype=bool) for n in names}
 
 
 def save_masks(masks: Masks, path: str | Path) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from blth.lottery.masks import State
+from blth.param_names import log_std_name, mean_name
 
 Array = np.ndarray
 # Deterministic scores take w; Bayesian ones take (μ, log σ); "random" works for both.
@@ -45,8 +46,8 @@ def scores(
     out = {}
     for name in names:
         if bayesian:
-            mu = state[f"{name}_mean"].astype(np.float64)
-            log_std = state[f"{name}_log_std"].astype(np.float64)
+            mu = state[mean_name(name)].astype(np.float64)
+            log_std = state[log_std_name(name)].astype(np.float64)
         else:
             mu = state[name].astype(np.float64)
         if criterion == "random":

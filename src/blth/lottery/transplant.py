@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from blth.param_names import LOG_STD, split
+
 State = dict[str, np.ndarray]
 
 SIGMA_MODES = ("constant", "fan_in")
@@ -24,15 +26,12 @@ def transplant_state(
         raise ValueError(f"transplant sigma must be one of {SIGMA_MODES}, got {sigma!r}")
     out = {}
     for key, value in bnn_state.items():
-        if key.endswith("_mean"):
-            source = key.removesuffix("_mean")
-        elif key.endswith("_log_std"):
+        source, part = split(key)  # μ (and every non-variational tensor) from its namesake
+        if part == LOG_STD:
             out[key] = (
                 np.full_like(value, math.log(sigma_value)) if sigma == "constant" else value.copy()
             )
             continue
-        else:
-            source = key
         if source not in det_state:
             raise KeyError(
                 f"transplant: the deterministic state has no tensor {source!r} "

@@ -8,9 +8,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from blth.bayes import PRUNABLE_TYPES, SampleBatchNorm2d, VIConv2d, VILayer
+from blth.bayes import PRUNABLE_TYPES, DrawState, SampleBatchNorm2d, VIConv2d, VILayer
+from blth.bayes.masked import mask_of
 from blth.hparams import BayesHparams
 from blth.noise import standard_normal
+from blth.param_names import KINDS, value_name
 
 Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
 
@@ -50,7 +52,7 @@ class Classifier(nn.Module):
         masks = [
             m
             for layer in self.prunable_layers().values()
-            for m in (layer.weight_mask, layer.bias_mask)
+            for m in (mask_of(layer, kind) for kind in KINDS)
             if m is not None
         ]
         return sum(m.numel() for m in masks), int(sum(m.sum().item() for m in masks))
@@ -73,7 +75,7 @@ class Classifier(nn.Module):
         layers = self.prunable_layers()
         for name, mask in masks.items():
             module, kind = name.rsplit(".", 1)
-            target = getattr(layers[module], f"{kind}_mask", None) if module in layers else None
+            target = mask_of(layers[module], kind) if module in layers else None
             if target is None:
                 raise KeyError(
                     f"mask {name!r} matches no prunable tensor of the model; "
@@ -86,8 +88,7 @@ class Classifier(nn.Module):
                     f"expects {tuple(target.shape)}"
                 )
             target.copy_(mask)
-            stored = f"{kind}_mean" if self.bayesian else kind
-            getattr(layers[module], stored).mul_(target)
+            getattr(layers[module], value_name(kind, self.bayesian)).mul_(target)
 
     def numpy_state(self) -> dict[str, np.ndarray]:
         """The state dict as float32 numpy arrays on the CPU (for safetensors)."""
@@ -103,41 +104,51 @@ class Classifier(nn.Module):
         batch = x.shape[0]
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
-        if not self.bayesian:
+        if self.bayes is None:
             return self.net(x).unsqueeze(0)
-        per_sample = self.bayes.per_sample_on(x.device.type)  # see blth.bayes
+        state = self._new_draw(x, samples, self.bayes)
         if noise is None and self.bayes.estimator != "local_reparam":
-            noise = self._draw_noise(samples, x.device)
+            noise = self._draw_noise(samples, x.device, self.bayes)
         for name, layer in self._vi:
-            layer.per_sample = per_sample
-            layer.network_input = (x.data_ptr(), x._version)
-            layer.cpu_noise = self.bayes.cpu_noise
-            layer.draw(samples, self.generator, None if noise is None else noise[name])
+            layer.draw(state, None if noise is None else noise[name])
         for norm in self._norms:
-            norm.samples = 1 if per_sample else samples
-        if per_sample:
-            return torch.stack([self._sample_pass(x, s) for s in range(samples)])
+            norm.samples = state.stacked_samples
+        if state.per_sample:
+            return self._per_sample_passes(x, state)
         out = self.net(x.repeat(samples, *([1] * (x.dim() - 1))))
         return out.reshape(samples, batch, -1)
 
-    def _draw_noise(self, samples: int, device: torch.device) -> Noise:
+    def _new_draw(self, x: Tensor, samples: int, bayes: BayesHparams) -> DrawState:
+        """The state the variational layers share in this forward (see blth.bayes)."""
+        per_sample = bayes.per_sample_on(x.device.type)
+        return DrawState(
+            samples,
+            per_sample,
+            self.generator,
+            bayes.cpu_noise,
+            network_input=x if per_sample else None,
+        )
+
+    def _draw_noise(self, samples: int, device: torch.device, bayes: BayesHparams) -> Noise:
         """ε for every variational tensor in one draw (see blth.noise)."""
-        tensors = [(n, t, getattr(m, f"{t}_mean")) for n, m in self._vi for t in m.tensor_names()]
-        shapes = [p.shape for *_, p in tensors]
-        eps = standard_normal(shapes, samples, self.generator, device, self.bayes.cpu_noise)
+        tensors = [(n, t, m.tensor_shape(t)) for n, m in self._vi for t in m.tensor_names()]
+        shapes = [shape for *_, shape in tensors]
+        eps = standard_normal(shapes, samples, self.generator, device, bayes.cpu_noise)
         noise: Noise = {n: {} for n, _ in self._vi}
         for (n, t, _), e in zip(tensors, eps, strict=True):
             noise[n][t] = e
         return noise
 
-    def _sample_pass(self, x: Tensor, sample: int) -> Tensor:
-        for _, layer in self._vi:
-            layer.active = sample
+    def _per_sample_passes(self, x: Tensor, state: DrawState) -> Tensor:
+        """Logits [S, B, classes], one pass of the network per sample."""
+        outputs = []
         try:
-            return self.net(x)
+            for sample in range(state.samples):
+                state.active = sample
+                outputs.append(self.net(x))
         finally:
-            for _, layer in self._vi:
-                layer.active = None
+            state.active = None
+        return torch.stack(outputs)
 
     def kl(self, kind: str = "closed") -> Tensor:
         """KL(q‖p) of all variational layers (0 for a deterministic network)."""

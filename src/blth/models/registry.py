@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from blth import model_names
-from blth.bayes import BayesHparams, Layers
+from blth.bayes import Layers
+from blth.hparams import BayesHparams
 from blth.models.base import Classifier, init_bayesian, init_deterministic
 from blth.models.lenet import LeNet
 from blth.models.resnet import ResNet

@@ -51,13 +51,14 @@ class VGG(nn.Module):
         super().__init__()
         if depth not in PLANS:
             raise ValueError(f"VGG depth must be one of {sorted(PLANS)}, got {depth}")
-        features, cin = [], in_channels
+        features: list[nn.Module] = []
+        cin = in_channels
         for item in PLANS[depth]:
-            if item == "M":
-                features.append(nn.MaxPool2d(2))
-            else:
+            if isinstance(item, int):
                 features.append(ConvBN(layers, cin, item))
                 cin = item
+            else:  # "M"
+                features.append(nn.MaxPool2d(2))
         self.features = nn.Sequential(*features)
         self.fc = layers.linear(cin, classes, classifier=True)
 
