@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: venv demo test lint unit e2e clean
+.PHONY: venv demo test lint unit e2e results-charts clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +38,12 @@ e2e: venv
 	$(BIN)/pytest -m "demo or slow"
 
 test: lint unit e2e
+
+# The committed Fashion-MNIST study: its charts and claims table, redrawn from its tables only.
+RESULTS := docs/results/fashion_mnist
+results-charts: venv
+	$(BIN)/blth report $(RESULTS)/tables $(RESULTS)/charts
+	{ cat $(RESULTS)/claims.head.md; $(BIN)/python -m blth.report.claims $(RESULTS)/tables; } > $(RESULTS)/claims.md
 
 clean:
 	rm -rf results .snakemake
