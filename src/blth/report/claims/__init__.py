@@ -22,6 +22,7 @@ from blth.report.claims.controls import (
     controls_lose,
     lrr_beats_imp,
     mace_trend,
+    passes_negligible,
     transplant_calibration,
     transplant_compute,
     transplant_matches,
@@ -63,6 +64,7 @@ CHECKS: tuple[Callable[[pd.DataFrame, pd.DataFrame], Finding], ...] = (
     transplant_calibration,
     mace_trend,
     lrr_beats_imp,
+    passes_negligible,
     not_testable(
         "Independent of model size; the ViT relies on its initial weights",
         "one architecture (LeNet-300-100); the model-size configs are in config/appendix.yaml",

@@ -9,6 +9,7 @@ from blth.report.claims import findings, markdown
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the Results table of the tables folder given on the command line."""
     parser = argparse.ArgumentParser(
         description="The paper's claims checked against an experiment's tables (Markdown)."
     )

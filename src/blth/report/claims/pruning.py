@@ -30,6 +30,7 @@ from blth.report.tables import select
 
 
 def lth_holds(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when every Bayesian arm matches its dense accuracy at level 1 or deeper."""
     claim = "The LTH holds in BNNs: IMP finds matching (and some surpassing) tickets"
     parts, verdicts = [], []
     for arm in (DET, SNR, MEAN, SQSUM):
@@ -57,6 +58,7 @@ def lth_holds(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
 
 
 def matching_to_ninety(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when every arm's level nearest 10 % remaining matches its dense accuracy."""
     claim = "Tickets match the dense network up to ~90 % sparsity"
     parts, oks = [], []
     for arm in (DET, SNR, MEAN, SQSUM):
@@ -75,6 +77,8 @@ def matching_to_ninety(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
 
 
 def degradation(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when every arm's deepest level (under 2 % left) is below dense by over the
+    tolerance."""
     claim = "Accuracy degrades at very high sparsity (> 98 %)"
     parts, drops = [], []
     for arm in (DET, SNR, MEAN, SQSUM):
@@ -92,6 +96,7 @@ def degradation(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
 
 
 def snr_like_mean(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when bnn-snr and bnn-mean differ by at most the tolerance on average."""
     claim = "SNR and |μ| scores behave alike (the mean dominates)"
     gaps = gaps_between(curve(runs, SNR), curve(runs, MEAN))
     if not gaps:
@@ -106,6 +111,8 @@ def snr_like_mean(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
 
 
 def sqsum_worse(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when bnn-sqsum is below bnn-snr by over the tolerance on average under 5 %
+    left."""
     claim = "sqrt(μ²+σ²) is worse than SNR at high sparsity"
     snr, sqsum = curve(runs, SNR), curve(runs, SQSUM)
     high = [p.level for p in snr if p.remaining < 0.05]
@@ -131,6 +138,7 @@ def _layer_fractions(layers: pd.DataFrame, arm: str) -> tuple[int, list[float]] 
 
 
 def deeper_pruned_more(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
+    """Reproduced when the remaining fraction falls with depth, relatively faster in bnn-snr."""
     claim = "Deeper layers are pruned more, more so in BNNs"
     det, bnn = _layer_fractions(layers, DET), _layer_fractions(layers, SNR)
     if det is None or bnn is None or len(det[1]) < 2:

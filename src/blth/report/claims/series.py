@@ -92,6 +92,7 @@ def sparsest_matching(series: list[Point]) -> Point | None:
 
 
 def nearest(series: list[Point], remaining: float) -> Point | None:
+    """The point whose remaining fraction is nearest ``remaining`` on a log scale."""
     if not series:
         return None
     return min(series, key=lambda p: abs(np.log(p.remaining / remaining)))
@@ -110,9 +111,11 @@ def gaps_between(
 
 
 def gap_text(gaps: dict[int, float]) -> str:
+    """``L5 +0.4, L10 -1.2``: differences per level in percentage points."""
     return ", ".join(f"L{lvl} {points(g)}" for lvl, g in sorted(gaps.items()))
 
 
 def metric_curve(runs: pd.DataFrame, arm: str, branch: str, metric: str) -> dict[int, float]:
+    """A runs column's mean over seeds per level of an IMP series."""
     rows = select(runs, arm=arm, chain=IMP, branch=branch)
     return {int(k): float(v) for k, v in rows.groupby("level")[metric].mean().items()}
