@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +17,7 @@ from blth.report.claims.series import (
     TOLERANCE,
     Finding,
     curve,
+    every,
     gap_text,
     gaps_between,
     metric_curve,
@@ -50,13 +53,12 @@ def _controls(runs: pd.DataFrame, claim: str, branches: tuple[str, ...], close: 
             deepest = gaps[max(gaps)]
             parts.append(f"{arm} {branch}: {gap_text(gaps)}")
             oks.append(deepest >= -TOLERANCE if close else deepest < -TOLERANCE)
-    if not oks:
-        return Finding(claim, "no randomisation branch in the tables", NOT_TESTABLE, "")
-    verdict = REPRODUCED if all(oks) else NOT_REPRODUCED
     rule = "within" if close else "more than"
-    why = f"{sum(oks)} of {len(oks)} {rule} {100 * TOLERANCE:.1f} pts of the ticket"
-    why += " at the deepest branch level"
-    return Finding(claim, "pts vs the IMP ticket: " + "; ".join(parts), verdict, why)
+    rule += f" {100 * TOLERANCE:.1f} pts of the ticket at the deepest branch level"
+    finding = every(claim, parts, oks, "no randomisation branch in the tables", rule)
+    return (
+        replace(finding, measured="pts vs the IMP ticket: " + finding.measured) if oks else finding
+    )
 
 
 def transplant_matches(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
@@ -109,13 +111,10 @@ def mace_trend(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
         deepest = max(mace)
         parts.append(f"{arm} L0 {mace[0]:.3f} → L{deepest} {mace[deepest]:.3f}")
         falls.append(mace[deepest] < (1 - MACE_FALL) * mace[0])
-    if not falls:
-        return Finding(claim, "no MACE curve", NOT_TESTABLE, "")
-    verdict = REPRODUCED if all(falls) else NOT_REPRODUCED
     models = ", ".join(sorted(runs["model"].unique()))
-    why = f"{sum(falls)} of {len(falls)} arms fall by over {100 * MACE_FALL:.0f} % ({models};"
-    why += " the paper's trend depends on the architecture)"
-    return Finding(claim, "; ".join(parts), verdict, why)
+    rule = f"arms fall by over {100 * MACE_FALL:.0f} % ({models};"
+    rule += " the paper's trend depends on the architecture)"
+    return every(claim, parts, falls, "no MACE curve", rule)
 
 
 def transplant_calibration(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
@@ -150,11 +149,8 @@ def lrr_beats_imp(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
         mean_gap = float(np.mean(list(gaps.values())))
         parts.append(f"{arm} LRR − IMP under 5 % left: mean {points(mean_gap)} pts")
         oks.append(mean_gap >= -TOLERANCE)
-    if not oks:
-        return Finding(claim, "no LRR chain reaching 5 % remaining", NOT_TESTABLE, "")
-    verdict = REPRODUCED if all(oks) else NOT_REPRODUCED
-    why = f"{sum(oks)} of {len(oks)} arms: LRR at least IMP − {100 * TOLERANCE:.1f} pts"
-    return Finding(claim, "; ".join(parts), verdict, why)
+    rule = f"arms: LRR at least IMP − {100 * TOLERANCE:.1f} pts"
+    return every(claim, parts, oks, "no LRR chain reaching 5 % remaining", rule)
 
 
 def passes_negligible(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:

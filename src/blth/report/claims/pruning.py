@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from blth.report.claims.series import (
     VERY_HIGH_SPARSITY,
     Finding,
     curve,
+    every,
     gap_text,
     gaps_between,
     nearest,
@@ -69,11 +72,8 @@ def matching_to_ninety(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
         delta = p.acc - series[0].acc
         parts.append(f"{arm} L{p.level} ({pct(p.remaining)} left): {p.text()}, {points(delta)} pts")
         oks.append(delta >= -TOLERANCE)
-    if not oks:
-        return Finding(claim, "no pruned IMP level in the tables", NOT_TESTABLE, "")
-    verdict = REPRODUCED if all(oks) else NOT_REPRODUCED
-    why = f"{sum(oks)} of {len(oks)} arms within {100 * TOLERANCE:.1f} pts of dense near 10 % left"
-    return Finding(claim, "; ".join(parts), verdict, why)
+    rule = f"arms within {100 * TOLERANCE:.1f} pts of dense near 10 % left"
+    return every(claim, parts, oks, "no pruned IMP level in the tables", rule)
 
 
 def degradation(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
@@ -88,11 +88,9 @@ def degradation(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:
         delta = series[-1].acc - series[0].acc
         parts.append(f"{arm} L{series[-1].level} ({pct(series[-1].remaining)}): {points(delta)}")
         drops.append(delta < -TOLERANCE)
-    if not drops:
-        return Finding(claim, "no level under 2 % remaining", NOT_TESTABLE, "")
-    verdict = REPRODUCED if all(drops) else NOT_REPRODUCED
-    why = f"{sum(drops)} of {len(drops)} arms lose more than {100 * TOLERANCE:.1f} pts"
-    return Finding(claim, "pts vs dense: " + "; ".join(parts), verdict, why)
+    rule = f"arms lose more than {100 * TOLERANCE:.1f} pts"
+    finding = every(claim, parts, drops, "no level under 2 % remaining", rule)
+    return replace(finding, measured="pts vs dense: " + finding.measured) if drops else finding
 
 
 def snr_like_mean(runs: pd.DataFrame, layers: pd.DataFrame) -> Finding:

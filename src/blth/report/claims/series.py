@@ -91,6 +91,14 @@ def sparsest_matching(series: list[Point]) -> Point | None:
     return last
 
 
+def every(claim: str, parts: list[str], oks: list[bool], missing: str, rule: str) -> Finding:
+    """Reproduced when every part passes; ``rule`` ends the reason "k of n <rule>"."""
+    if not oks:
+        return Finding(claim, missing, NOT_TESTABLE, "")
+    verdict = REPRODUCED if all(oks) else NOT_REPRODUCED
+    return Finding(claim, "; ".join(parts), verdict, f"{sum(oks)} of {len(oks)} {rule}")
+
+
 def nearest(series: list[Point], remaining: float) -> Point | None:
     """The point whose remaining fraction is nearest ``remaining`` on a log scale."""
     if not series:
