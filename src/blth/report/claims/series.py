@@ -49,11 +49,12 @@ def curve(runs: pd.DataFrame, arm: str, chain: str = IMP, branch: str = MAIN) ->
     """One :class:`Point` per level of a series, sorted by level (empty if it did not run)."""
     rows = select(runs, arm=arm, chain=chain, branch=branch)
     points = []
-    for level, group in rows.groupby("level", sort=True):
+    for level in sorted(int(x) for x in rows["level"].unique()):
+        group = rows[rows["level"] == level]
         accs = group["best_test_acc"].astype(float)
         points.append(
             Point(
-                level=int(str(level)),
+                level=level,
                 remaining=float(group["remaining_fraction"].mean()),
                 acc=float(accs.mean()),
                 seed_std=float(accs.std(ddof=1)) if len(accs) > 1 else 0.0,
