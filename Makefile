@@ -17,8 +17,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 demo: venv
-	$(BIN)/snakemake --cores $(CORES)
-	$(BIN)/snakemake --report results/demo/report.html
+	start=$$(date +%s); $(BIN)/snakemake --cores $(CORES) && \
+	$(BIN)/snakemake --report results/demo/report.html && \
+	echo "demo wall time: $$(( $$(date +%s) - start )) s"
 	@echo "tables: results/demo/tables/  report: results/demo/report.html"
 
 lint: venv

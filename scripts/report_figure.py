@@ -13,6 +13,10 @@ Outputs ``snakemake.output.html`` (self-contained, offline) and ``snakemake.outp
 A figure whose data is missing is written as a "no data for <figure>: <reason>" chart.
 """
 
+from blth.jobserver import hand_over
+
+hand_over()  # on a local run the warm job server runs this script (blth.jobserver)
+
 import sys
 
 smk = snakemake  # noqa: F821 (injected by Snakemake's script directive)

@@ -1,3 +1,7 @@
+from blth.jobserver import hand_over
+
+hand_over()  # on a local run the warm job server runs this script (blth.jobserver)
+
 import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log

@@ -102,3 +102,29 @@ def test_relative_imports_are_resolved(tmp_path, monkeypatch):
     fingerprint._analysis.cache_clear()
     found = {str(p.relative_to(pkg)) for p in fingerprint.files(script) if pkg in p.parents}
     assert found == {"__init__.py", "sub/__init__.py", "sub/a.py", "sub/b.py", "c.py"}
+
+
+def test_how_a_job_is_executed_is_not_its_code(package, tmp_path):
+    """The job-server hand-over (blth.jobserver) neither counts in a script nor is followed:
+    adding it, or editing the server, reruns no job."""
+    script = ROOT / "scripts" / "train.py"
+    body = "\n".join(
+        line
+        for line in script.read_text().splitlines()
+        if "hand_over" not in line  # the script as it was before the job server
+    )
+    bare = tmp_path / "train.py"
+    bare.write_text(body)
+    before = fingerprint.fingerprint(script)
+    assert fingerprint.fingerprint(bare) == before
+    assert not any("jobserver" in str(path) for path in fingerprint.files(script))
+    (package / "jobserver" / "server.py").write_text("POLL_S = 1\n")
+    assert again("train.py") == before
+
+
+def test_other_calls_still_count(tmp_path):
+    base = "from blth.jobserver import hand_over\n\nhand_over()\nx = 1\n"
+    first, second = tmp_path / "a.py", tmp_path / "b.py"
+    first.write_text(base)
+    second.write_text(base + "print(x)\n")
+    assert fingerprint.fingerprint(first) != fingerprint.fingerprint(second)

@@ -259,6 +259,8 @@ ROWS = [
         files=edit("src/blth/lottery/prune.py", None, "\nEDITED = True\n")),
     Row("edit of the evaluation (`steps/evaluation.py`)", EVALUATIONS,
         files=edit("src/blth/steps/evaluation.py", None, "\nEDITED = True\n")),
+    Row("edit of the job server (`jobserver/server.py`)", NOTHING,
+        files=edit("src/blth/jobserver/server.py", None, "\nEDITED = True\n")),
     Row("edit of a chart (`report/charts.py`)", rules("figure", "all"),
         files=edit("src/blth/report/charts.py", None, "\nEDITED = True\n")),
 ]

@@ -16,6 +16,13 @@ from pathlib import Path
 
 PACKAGE = "blth"
 PACKAGE_DIR = Path(__file__).resolve().parent
+# How a job is executed, not what it computes: a script's top-level import from it and calls of
+# what it imports (``hand_over()``) are left out, and it is not followed.
+EXECUTION_ONLY = f"{PACKAGE}.jobserver"
+
+
+def _execution_only(name: str) -> bool:
+    return name == EXECUTION_ONLY or name.startswith(EXECUTION_ONLY + ".")
 
 
 def module_file(module: str) -> Path | None:
@@ -44,7 +51,7 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
                 base = node.module or ""
             found.add(base)
             found.update(f"{base}.{alias.name}" for alias in node.names)
-    return {name for name in found if module_file(name) is not None}
+    return {name for name in found if module_file(name) is not None and not _execution_only(name)}
 
 
 def _parents(module: str) -> list[str]:
@@ -74,6 +81,27 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
             and isinstance(body[0].value.value, str)
         ):
             node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _without_execution_only(tree: ast.Module) -> ast.Module:
+    """``tree`` without its top-level imports from :data:`EXECUTION_ONLY` and calls of them."""
+    names = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and _execution_only(node.module or "")
+        for alias in node.names
+    }
+
+    def kept(node: ast.stmt) -> bool:
+        if isinstance(node, ast.ImportFrom):
+            return not _execution_only(node.module or "")
+        call = node.value if isinstance(node, ast.Expr) else None
+        return not (
+            isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in names
+        )
+
+    tree.body = [node for node in tree.body if kept(node)]
     return tree
 
 
@@ -118,7 +146,9 @@ def files(script: str | Path) -> list[Path]:
 @functools.cache
 def _content(path: Path) -> bytes:
     if path.suffix == ".py":
-        return ast.dump(_without_docstrings(_parse(path))).encode()
+        tree = _parse(path)
+        assert isinstance(tree, ast.Module)
+        return ast.dump(_without_docstrings(_without_execution_only(tree))).encode()
     return path.read_bytes()
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
+from blth.report import html
+
 
 def no_data_chart(figure: str, reason: str) -> alt.Chart:
     """A small text chart saying ``no data for <figure>: <reason>``."""
@@ -25,9 +27,10 @@ def save(chart: alt.TopLevelMixin, html_path: str | PathLike, svg_path: str | Pa
     """Write ``chart`` as self-contained HTML (Vega JS inlined, works offline) and SVG.
 
     Both renderings go through vl-convert: the HTML inlines the Vega/Vega-Lite/vega-embed
-    bundles shipped with vl-convert-python (no CDN), the SVG is rendered headlessly.
+    bundles shipped with vl-convert-python (no CDN; built once, :mod:`blth.report.html`), the
+    SVG is rendered headlessly.
     """
     for path in (html_path, svg_path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    chart.save(str(html_path), format="html", inline=True)
+    html.write(chart, html_path)
     chart.save(str(svg_path), format="svg")
