@@ -25,6 +25,7 @@ EXPECTED_FIGURES = [
     "randomisation",
     "transplant",
     "transplant_compute",
+    "cost_frontier",
     "lrr",
     "runtime_table",
     "reliability",
@@ -83,6 +84,10 @@ def _run(model, arm, chain, branch, seed, level, bayesian=None, acc=None, second
         "epochs": 4,
         "ticket_search_seconds": np.nan,  # the aggregation's, see with_ticket_search
         "samples": 10 if bayes else 1,
+        "weight_macs": round(40e6 * frac),
+        "predictive_macs": round(40e6 * frac) * (10 if bayes else 1),
+        "stored_parameters": round(270e3 * frac) * (2 if bayes else 1),
+        "storage_bytes": round(4 * 270e3 * frac) * (2 if bayes else 1),
         "device": "cpu",
         "run_dir": f"results/demo/runs/{model}/{arm}/{chain}/{branch}/{seed}/{level}",
     }

@@ -20,12 +20,16 @@ EPOCH = {
     "images_per_second": 100.0,
     "device": "cpu",
 }
-EVALUATION = {c: 0.5 for c, t in artefacts.EVALUATION_COLUMNS if str(t) == "double"} | {
-    "n_prunable": 10,
-    "n_remaining": 5,
-    "samples": 1,
-    "passes": 1,
-}
+EVALUATION = (
+    {c: 0.5 for c, t in artefacts.EVALUATION_COLUMNS if str(t) == "double"}
+    | {
+        "n_prunable": 10,
+        "n_remaining": 5,
+        "samples": 1,
+        "passes": 1,
+    }
+    | {column: 100 for column, _ in artefacts.COST_COLUMNS}
+)
 BIN = {"bin": 0, "lower": 0.0, "upper": 1.0, "count": 3, "mean_confidence": 0.5, "accuracy": 0.5}
 LAYER = {"name": "fc1", "index": 0, "n_weights": 10, "n_remaining": 5}
 

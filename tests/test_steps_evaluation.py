@@ -9,6 +9,7 @@ import torch
 from conftest import TINY_MODEL
 
 from blth import artefacts
+from blth.models import build
 from blth.runspec import EvalSpec, MaskSpec
 from blth.steps import evaluation, lottery
 
@@ -42,6 +43,13 @@ def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
     assert math.isnan(runs[0]["mutual_information"]) == (bayes is None)
     for key in ("acc_mean", "acc_std", "nll", "ece"):  # the same weights and mask, passes
         assert runs[0][key] == runs[1][key], key
+    # inference cost: every weight unpruned (a level-0 mask), S passes for a predictive
+    params = dict(build(TINY_MODEL, (1, 8, 8), 3).named_parameters())
+    dense = sum(p.numel() for p in params.values())
+    weights = sum(p.numel() for n, p in params.items() if n.endswith("weight"))
+    assert runs[0]["weight_macs"] == weights  # an MLP: one MAC per weight
+    assert runs[0]["predictive_macs"] == weights * runs[0]["samples"]
+    assert runs[0]["stored_parameters"] == dense * (2 if bayes else 1)
     bins = artefacts.read_rows(out["calibration"], artefacts.evaluation_table("calibration"))
     assert len(bins) == 2 * EV["ece_bins"]
 

@@ -59,6 +59,13 @@ EVALUATION_COLUMNS = [
     ("samples", I),
     ("passes", I),
 ]
+# What the run costs at inference (blth.cost defines each), computed by the evaluation job.
+COST_COLUMNS = [
+    ("weight_macs", I),
+    ("predictive_macs", I),
+    ("stored_parameters", I),
+    ("storage_bytes", I),
+]
 # Summaries of a run's epoch log, added by the aggregation.
 TRAINING_COLUMNS = [
     ("best_test_acc", F),
@@ -93,13 +100,13 @@ def evaluation_table(table: str) -> str:
 
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "runs": pa.schema(IDENTITY + EVALUATION_COLUMNS + TRAINING_COLUMNS),
+    "runs": pa.schema(IDENTITY + EVALUATION_COLUMNS + COST_COLUMNS + TRAINING_COLUMNS),
     "epochs": pa.schema(IDENTITY + EPOCH_COLUMNS),
     "layers": pa.schema(IDENTITY + LAYER_COLUMNS),
     "calibration": pa.schema(IDENTITY + BIN_COLUMNS),
     # per-job artefacts, without identity (a job's path says which run it is)
     RUN_EPOCHS: pa.schema(EPOCH_COLUMNS),
-    evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS),
+    evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS + COST_COLUMNS),
     evaluation_table("layers"): pa.schema(LEVEL + LAYER_COLUMNS),
     evaluation_table("calibration"): pa.schema(LEVEL + BIN_COLUMNS),
 }

@@ -119,6 +119,33 @@ def transplant_compute(tables: Tables, tolerance: float) -> Chart | None:
     return facet([*line_and_points(x, y, col, tooltip), labels], long, title)
 
 
+@_figure("cost_frontier", "IMP or transplant runs (with their cost columns) in runs.parquet")
+def cost_frontier(tables: Tables, tolerance: float) -> Chart | None:
+    """Test accuracy against multiply-accumulates per prediction: deterministic and Bayesian
+    IMP tickets and transplants (blth.cost defines the cost)."""
+    frame = fr.cost_frontier_frame(tables["runs"])
+    if frame.empty:
+        return None
+    x = alt.X(
+        "predictive_macs:Q",
+        scale=alt.Scale(type="log"),
+        title="multiply-accumulates per prediction (unpruned weights × S samples)",
+    )
+    y = alt.Y("accuracy:Q", title="test accuracy (%)", scale=alt.Scale(zero=False))
+    col = color("series", "ticket", ordered(frame["series"], first=DET_ARM), black=DET_ARM)
+    tooltip = tooltips(
+        "model:N",
+        "series:N",
+        "level:Q",
+        REMAINING_TOOLTIP,
+        alt.Tooltip("accuracy:Q", format=".2f"),
+        alt.Tooltip("predictive_macs:Q", title="MACs per prediction", format=",.0f"),
+        alt.Tooltip("storage_bytes:Q", title="bytes to store", format=",.0f"),
+    )
+    title = "Accuracy against inference cost: deterministic vs Bayesian tickets vs transplants"
+    return facet(line_and_points(x, y, col, tooltip), frame, title, independent="")
+
+
 @_figure("lrr", "runs with chain lrr in runs.parquet")
 def lrr(tables: Tables, tolerance: float) -> Chart | None:
     """Fig. 8: learning-rate rewinding chain vs IMP chain, per arm."""

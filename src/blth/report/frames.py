@@ -1,5 +1,6 @@
 """The frames of the figures that are not curves vs % remaining: per-layer sparsity,
-reliability diagrams and per-epoch test accuracy, all of IMP tickets (chain imp, branch main).
+reliability diagrams and per-epoch test accuracy, all of IMP tickets (chain imp, branch main),
+and accuracy against inference cost (IMP tickets and transplants).
 """
 
 from __future__ import annotations
@@ -8,10 +9,20 @@ import numpy as np
 import pandas as pd
 
 from blth.report.summaries import matching_table
-from blth.report.tables import TICKET_KEYS, imp_main, select, ticket_remaining
+from blth.report.tables import (
+    TICKET_KEYS,
+    TRANSPLANT,
+    imp_main,
+    pool_seeds,
+    select,
+    ticket_remaining,
+)
 
 #: The two tickets of a reliability diagram.
 DENSE, SPARSEST = "dense (level 0)", "sparsest matching"
+#: The series of transplanted tickets in the cost frontier (the others are the IMP arms).
+TRANSPLANTED = "transplant (det ticket → VI)"
+COST_METRICS = ["acc_mean", "predictive_macs", "storage_bytes"]
 
 
 def sparsest_layers(layers: pd.DataFrame) -> pd.DataFrame:
@@ -95,3 +106,16 @@ def training_curves_frame(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFr
     if data.empty:
         return data
     return data.merge(ticket_remaining(runs), on=TICKET_KEYS, how="left")
+
+
+def cost_frontier_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per model, series (IMP arm, or :data:`TRANSPLANTED`) and level: mean over seeds of the
+    test accuracy (``accuracy``, %), MACs per prediction and bytes to store; empty without
+    IMP or transplant runs."""
+    planted = select(runs, branch=TRANSPLANT)
+    tickets = pd.concat([imp_main(runs), planted])
+    if tickets.empty:
+        return pd.DataFrame(columns=["model", "series", "level", "accuracy", *COST_METRICS])
+    series = tickets["arm"].where(tickets["branch"] != TRANSPLANT, TRANSPLANTED)
+    pooled = pool_seeds(tickets.assign(series=series), COST_METRICS, ["model", "series", "level"])
+    return pooled.assign(accuracy=100.0 * pooled["acc_mean"])

@@ -115,7 +115,7 @@ def evaluate(
     the job's Snakemake resource ``gpu``; the job stops at once if it cannot use a GPU."""
     import torch
 
-    from blth import data, gpus, hardware
+    from blth import cost, data, gpus, hardware
     from blth.models import build
 
     torch.set_num_threads(max(1, threads))
@@ -125,6 +125,8 @@ def evaluate(
     job = str(Path(out["runs"]).parent)
     with gpus.job_device(device, job, gpus_declared) as device:
         images = data.load(data_path)
+        det = build(spec.model, images.input_shape, images.classes, None, **spec.model_options)
+        structure = cost.structure(det, images.input_shape)
         for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
             state, _ = masks.load_state(final)
@@ -140,7 +142,9 @@ def evaluate(
             row, bins, layers = summarize(
                 probs, mi, images.test_y, run_masks, spec.evaluation, bayes is not None
             )
-            rows["runs"].append({"level": level, **row, "samples": samples})
+            remaining = {name: int(mask.sum()) for name, mask in run_masks.items()}
+            costs = cost.cost_columns(structure, remaining, bayes is not None, samples)
+            rows["runs"].append({"level": level, **row, "samples": samples, **costs})
             rows["calibration"] += [{"level": level, **b} for b in bins]
             rows["layers"] += [{"level": level, **r} for r in layers]
             log.info(
