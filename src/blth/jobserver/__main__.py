@@ -1,10 +1,15 @@
 """``python -m blth.jobserver SOCKET PARENT_PID SCRIPT...``: serve jobs (see launcher.py)."""
 
 import logging
+import os
 import sys
 from pathlib import Path
 
-from blth.jobserver.server import serve
+# Should anything here ask whether CUDA is available, ask NVML: the CUDA runtime, once
+# initialised, cannot be used in a forked child, and every job's child initialises its own.
+os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"
+
+from blth.jobserver.server import serve  # noqa: E402 (after the variable torch reads)
 
 logging.basicConfig(
     stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s"
