@@ -17,7 +17,8 @@ def send(conn: socket.socket, message: dict[str, Any], fds: list[int] | None = N
     if fds:
         sent = socket.send_fds(conn, [data], fds)
         data = data[sent:]
-    conn.sendall(data)
+    if data:  # (an empty send to a peer that has already answered and closed fails)
+        conn.sendall(data)
 
 
 class Reader:

@@ -102,13 +102,19 @@ def _start(listener: socket.socket, selector: selectors.BaseSelector, torch_rng:
     conn, _ = listener.accept()
     reader = Reader(conn)
     request = reader.receive(with_fds=True)
+    refusal = None
     if request is None or len(reader.fds) != 3:
+        refusal = "a request is a JSON line with three file descriptors"
+    elif request["python"] != os.path.realpath(sys.executable):
+        refusal = f"server runs {sys.executable}"
+    if refusal is not None:
+        for fd in reader.fds:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            send(conn, {"refused": refusal})
         conn.close()
         return None
-    if request["python"] != os.path.realpath(sys.executable):
-        send(conn, {"refused": f"server runs {sys.executable}"})
-        conn.close()
-        return None
+    assert request is not None
     pid = os.fork()
     if pid == 0:
         listener.close()
