@@ -89,11 +89,11 @@ def _external_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
     ``classifier``, the module name of its final layer (default: its last nn.Linear)."""
     refused = [f"{key} ({SET_BY_BLTH[key]})" for key in sorted(given) if key in SET_BY_BLTH]
     if refused:
-        raise ValueError(f"model_options of {name!r} must not set {', '.join(refused)}")
+        raise ValueError(f"model_options: {name!r} must not set {', '.join(refused)}")
     classifier = given.get("classifier")
     if classifier is not None and not isinstance(classifier, str):
         raise ValueError(f"model_options.classifier: {classifier!r} is not a module name")
-    return dict(given)
+    return dict(sorted(given.items()))  # one spelling: specs compare by repr
 
 
 def check_importable(name: str) -> None:

@@ -27,20 +27,13 @@ SUPPORTED = (
 CONVERTED = (nn.Linear, nn.Conv2d, nn.BatchNorm2d)
 
 
-def network(match: re.Match, classes: int, options: Mapping[str, Any]) -> nn.Module:
+def network(match: re.Match[str], classes: int, options: Mapping[str, Any]) -> nn.Module:
     """The plain torch network of a ``torchvision:<name>`` or ``<module>:<function>`` name (its
     match in :data:`blth.model_names.PATTERNS`) with ``classes`` outputs; ``options`` (without
-    ``classifier``) go to its constructor. torchvision models never load pretrained weights."""
+    ``classifier``) go to its constructor."""
     name, function = match[0], match["function"]
     if name.startswith("torchvision:"):
-        from torchvision import models  # seconds to import: only for torchvision models
-
-        known = models.list_models(module=models)  # classification models only
-        if function not in known:
-            close = difflib.get_close_matches(function, known, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"model {name!r}: torchvision has no classification model{hint}")
-        return models.get_model(function, weights=None, num_classes=classes, **options)
+        return _torchvision(name, function, classes, options)
     try:
         module = importlib.import_module(match["module"])
     except ImportError as err:
@@ -55,6 +48,19 @@ def network(match: re.Match, classes: int, options: Mapping[str, Any]) -> nn.Mod
         raise ValueError(
             f"model {name!r}: {function}() returned {type(net).__name__}, no nn.Module"
         )
+    return net
+
+
+def _torchvision(name: str, function: str, classes: int, options: Mapping[str, Any]) -> nn.Module:
+    """torchvision's classification model ``function``, never with pretrained weights."""
+    from torchvision import models  # seconds to import: only for torchvision models
+
+    known = models.list_models(module=models)  # classification models only
+    if function not in known:
+        close = difflib.get_close_matches(function, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ValueError(f"model {name!r}: torchvision has no classification model{hint}")
+    net: nn.Module = models.get_model(function, weights=None, num_classes=classes, **options)
     return net
 
 
@@ -152,6 +158,4 @@ def _rebuild(old: nn.Module, layers: Layers, classifier: bool) -> nn.Module:
             old.bias is not None,
         )
     assert isinstance(old, nn.BatchNorm2d)
-    norm = layers.batchnorm2d(old.num_features)
-    norm.eps, norm.momentum = old.eps, old.momentum  # the network's own normalisation settings
-    return norm
+    return layers.batchnorm2d(old.num_features, old.eps, old.momentum)
