@@ -154,6 +154,13 @@ def test_a_layer_that_cannot_be_converted_is_refused(layer, reason):
     assert "blth converts nn.Linear, nn.Conv2d (groups=1" in message
 
 
+def test_a_network_without_a_classifier_to_find_is_refused():
+    with pytest.raises(ValueError, match="classifier: the network has no nn.Linear; name its"):
+        convert(nn.Sequential(nn.Conv2d(3, 4, 3)), Layers())
+    with pytest.raises(ValueError, match=r"'<root>' \(Linear\): the network is one layer"):
+        convert(nn.Linear(3, 4), Layers())
+
+
 def test_names_and_options_that_build_nothing_are_refused():
     refusals = {
         "torchvision:resnet19": "model 'torchvision:resnet19': torchvision has no classification "
