@@ -85,13 +85,13 @@ def _targets(net: nn.Module) -> dict[str, nn.Module]:
     for path, module in net.named_modules(remove_duplicate=False):
         if type(module) in CONVERTED:  # a subclass may compute something else
             reason = "the network is one layer: wrap it" if not path else _unsupported(module)
-            if reason is None:
-                targets[path] = module
-                continue
-        elif not any(True for _ in module.parameters(recurse=False)):
-            continue
-        else:
+        elif any(True for _ in module.parameters(recurse=False)):
             reason = "its parameters cannot be made variational"
+        else:  # parameter-free: kept as it is
+            continue
+        if reason is None:
+            targets[path] = module
+            continue
         raise ValueError(
             f"model layer {path or '<root>'!r} ({type(module).__name__}): {reason}; {SUPPORTED}"
         )
