@@ -131,6 +131,15 @@ ROWS = {  # id: (change, fragments of the message)
         [f"{AT}.model: 'resnet21': a CIFAR ResNet has depth 6n+2 (20, 32, 56, 110)"]),
     "model_options": (demo(lambda e: e.update(model_options={"patch": 4})),
         [f"{AT}.model_options: ['patch'] do not apply to 'lenet_300_100' (allowed: none)"]),
+    "torchvision_no_name": (demo(lambda e: e.update(model="torchvision:")),
+        [f"{AT}.model: 'torchvision:' does not match"]),
+    "two_colons": (demo(lambda e: e.update(model="a:b:c")),
+        [f"{AT}.model: 'a:b:c' does not match"]),
+    "module_missing": (demo(lambda e: e.update(model="no_such_pkg_xyz.nets:build")),
+        [f"{AT}.model: 'no_such_pkg_xyz.nets:build': no module 'no_such_pkg_xyz' can be imported"]),
+    "torchvision_weights": (demo(lambda e: e.update(model="torchvision:resnet18",
+                                                    model_options={"weights": "DEFAULT"})),
+        [f"{AT}.model_options: 'torchvision:resnet18' must not set weights (blth never loads"]),
     "dataset_option": (demo(lambda e: e.update(dataset_options={"foo": 1})),
         [f"{AT}.dataset_options: ['foo'] do not apply to dataset 'digits' "
          "(allowed: ['test_fraction'])"]),
@@ -159,6 +168,13 @@ ROWS = {  # id: (change, fragments of the message)
     "syntax": (RAW_SYNTAX, ["{file}:7:4: not valid YAML: expected <block end>"]),
 }
 # fmt: on
+
+
+@pytest.mark.parametrize("model", ["torchvision:resnet18", "user_nets:small_cnn"])
+def test_external_models_pass_the_checks(tmp_path, model):
+    path = tmp_path / "config.yaml"
+    path.write_text(text_of(demo(lambda e: e.update(model=model, model_options={"width": 4}))))
+    checked(path)
 
 
 @pytest.mark.parametrize("change,fragments", ROWS.values(), ids=ROWS.keys())

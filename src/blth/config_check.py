@@ -99,6 +99,7 @@ def _specs(at: KeyPath, exp: dict) -> Iterator[Problem]:
     parts = (
         lambda: runspec.data_spec(exp, ""),
         lambda: model_names.options(exp["model"], exp["model_options"]),
+        lambda: model_names.check_importable(exp["model"]),
         lambda: runspec.bayes_dict(exp),
         lambda: runspec.train_dict(exp),
     )

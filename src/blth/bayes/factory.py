@@ -44,7 +44,9 @@ class Layers:
         b = self.bayes
         return VIConv2d(i, o, k, stride, padding, bias, b.prior_std, b.init_std, b.estimator)
 
-    def batchnorm2d(self, channels: int) -> nn.Module:
+    def batchnorm2d(
+        self, channels: int, eps: float = 1e-5, momentum: float | None = 0.1
+    ) -> nn.Module:
         """Running statistics unless a Bayesian network uses batch statistics at test time."""
         track = self.bayes is None or self.bayes.batchnorm_stats == "running"
-        return SampleBatchNorm2d(channels, track_running_stats=track)
+        return SampleBatchNorm2d(channels, eps, momentum, track_running_stats=track)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -11,6 +12,7 @@ from torch import nn
 from blth import model_names
 from blth.bayes import Layers
 from blth.hparams import BayesHparams
+from blth.models import convert
 from blth.models.base import Classifier, init_bayesian, init_deterministic
 from blth.models.lenet import LeNet
 from blth.models.resnet import ResNet
@@ -18,19 +20,20 @@ from blth.models.vgg import VGG
 from blth.models.vit import SimpleViT
 
 Shape = tuple[int, int, int]
+Built = tuple[nn.Module, str]  # the network and its classifier's module name
 
 
-def _lenet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
+def _lenet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> Built:
     hidden = tuple(int(h) for h in (match["hidden"] or "300_100").split("_"))
-    return LeNet(layers, shape, classes, hidden)
+    return LeNet(layers, shape, classes, hidden), "fc"
 
 
-def _resnet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
-    return ResNet(layers, int(match["depth"]), classes, in_channels=shape[0])
+def _resnet(match: re.Match, layers: Layers, shape: Shape, classes: int) -> Built:
+    return ResNet(layers, int(match["depth"]), classes, in_channels=shape[0]), "fc"
 
 
-def _vgg(match: re.Match, layers: Layers, shape: Shape, classes: int) -> nn.Module:
-    return VGG(layers, int(match["depth"]), classes, in_channels=shape[0])
+def _vgg(match: re.Match, layers: Layers, shape: Shape, classes: int) -> Built:
+    return VGG(layers, int(match["depth"]), classes, in_channels=shape[0]), "fc"
 
 
 def _vit(
@@ -40,16 +43,32 @@ def _vit(
     classes: int,
     patch: int,
     depth: int,
-) -> nn.Module:
+) -> Built:
     dim, heads, dim_head, mlp, _ = model_names.VIT_SIZES[match["size"]]
-    return SimpleViT(layers, shape, classes, patch, dim, depth, heads, dim_head, mlp)
+    return SimpleViT(layers, shape, classes, patch, dim, depth, heads, dim_head, mlp), "fc"
 
 
-BUILDERS: dict[str, Callable[..., nn.Module]] = {
+def _external(
+    match: re.Match,
+    layers: Layers,
+    shape: Shape,
+    classes: int,
+    classifier: str | None = None,
+    **options: Any,
+) -> Built:
+    """A torchvision network or a user's factory, its layers converted (blth.models.convert);
+    the input ``shape`` is the network's own business."""
+    net = convert.network(match, classes, options)
+    return net, convert.convert(net, layers, classifier)
+
+
+BUILDERS: dict[str, Callable[..., Built]] = {
     "lenet": _lenet,
     "resnet": _resnet,
     "vgg": _vgg,
     "vit": _vit,
+    "torchvision": _external,
+    "module": _external,
 }
 
 
@@ -64,7 +83,7 @@ def build(
     """Build model ``name`` with initial weights drawn from ``seed`` (global RNG untouched).
 
     ``bayes`` = None gives the deterministic network; ``options`` are model-specific
-    (ViT: ``patch``, ``depth``).
+    (ViT: ``patch``, ``depth``; an external network: its constructor's, and ``classifier``).
     """
     family, match = model_names.parse(name)
     builder = BUILDERS[family]
@@ -72,6 +91,6 @@ def build(
     layers = Layers(bayes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = builder(match, layers, tuple(input_shape), classes, **options)
+        net, classifier = builder(match, layers, tuple(input_shape), classes, **options)
         (init_bayesian if layers.bayesian else init_deterministic)(net)
-    return Classifier(net, bayes, classifier="fc")
+    return Classifier(net, bayes, classifier=classifier)
