@@ -3,6 +3,7 @@ from blth.jobserver import hand_over
 hand_over()  # on a local run the warm job server runs this script (blth.jobserver)
 
 import sys
+from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
@@ -20,4 +21,5 @@ evaluate(
     snakemake.threads,
     snakemake.config["device"],
     gpus_declared=snakemake.resources.get("gpu", 0),
+    ood_paths={Path(p).stem: p for p in snakemake.input.ood},
 )

@@ -32,6 +32,8 @@ EXPECTED_FIGURES = [
     "nll_ece",
     "training_curves",
     "matching_summary",
+    "ood_detection",
+    "shift_calibration",
 ]
 LAYERS = (("conv1.weight", 400), ("layer1.0.conv1.weight", 2000), ("layer2.0.conv1.weight", 8000))
 
@@ -124,10 +126,26 @@ def with_ticket_search(rows):
 def make_tables(levels=4, seeds=(0,)):
     keys = run_keys(levels, seeds)
     runs = pd.DataFrame(with_ticket_search([_run(*k) for k in keys]))
-    epochs, layers, calibration = [], [], []
+    epochs, layers, calibration, shift, ood = [], [], [], [], []
     for key in keys:
         ident = _identity(*key)
         frac = 0.8 ** ident["level"]
+        for severity in (1, 5):
+            ece = 0.02 * severity + 0.001 * ident["level"]
+            shift.append(
+                {**ident, "corruption": "rotation", "severity": severity, "acc": 0.8, "nll": 1.0}
+                | {"ece": ece}
+            )
+        for score in ("entropy", "max_probability"):
+            ood.append(
+                {
+                    **ident,
+                    "ood": "uniform_noise",
+                    "score": score,
+                    "auroc": 0.9 - 0.01 * ident["level"],
+                }
+                | {"aupr": 0.8}
+            )
         for epoch in range(4):
             epochs.append(
                 {
@@ -172,6 +190,8 @@ def make_tables(levels=4, seeds=(0,)):
         "epochs": pd.DataFrame(epochs),
         "layers": pd.DataFrame(layers),
         "calibration": pd.DataFrame(calibration),
+        "shift": pd.DataFrame(shift),
+        "ood": pd.DataFrame(ood),
     }
 
 

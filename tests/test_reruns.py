@@ -171,7 +171,13 @@ TRAIN_CHANGES = {
     "compile": True,
     "channels_last": False,
 }
-EVALUATION_CHANGES = {"passes": 3, "ece_bins": 10, "mace_bins": 10, "classwise_bins": 50}
+EVALUATION_CHANGES = {
+    "passes": 3,
+    "ece_bins": 10,
+    "mace_bins": 10,
+    "classwise_bins": 50,
+    "shift": {"corruptions": ["contrast"], "ood": ["uniform_noise"]},
+}
 EXPLICIT_DEFAULTS = {
     "train": {"lr": 0.001, "weight_decay": 1e-4, "gamma": 0.1, "amp": True},
     "bayes": {"temperature": 0.1, "prior_std": 1, "kl": "closed"},

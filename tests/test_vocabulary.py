@@ -118,6 +118,15 @@ def test_evaluation_bins_default_as_the_metrics_do(config_schema):
         assert section[key]["default"] == value, key
 
 
+def test_shift_corruptions_and_defaults_are_blth_shifts(config_schema):
+    from blth import shift
+
+    section = experiment_schema(config_schema)["evaluation"]["properties"]["shift"]["properties"]
+    assert section["corruptions"]["items"]["enum"] == list(shift.CORRUPTIONS)
+    assert section["severities"]["items"]["maximum"] == max(shift.SEVERITIES)
+    assert {key: value["default"] for key, value in section.items()} == shift.DEFAULTS
+
+
 def test_match_tolerance_defaults_as_blth_report_does(config_schema):
     schema_default = config_schema["properties"]["report"]["properties"]["match_tolerance"]
     args = cli.parser().parse_args(["report", "tables", "out"])

@@ -87,10 +87,21 @@ BIN_COLUMNS = [
     ("mean_confidence", F),
     ("accuracy", F),
 ]
+# Under dataset shift (evaluation.shift, blth.shift): a corrupted test set's predictive ...
+SHIFT_COLUMNS = [
+    ("corruption", S),
+    ("severity", I),
+    ("acc", F),
+    ("nll", F),
+    ("ece", F),
+]
+# ... and how well a score separates an out-of-distribution set from the test set.
+OOD_COLUMNS = [("ood", S), ("score", S), ("auroc", F), ("aupr", F)]
 LEVEL = [("level", I)]
 
-TABLES = ("runs", "epochs", "layers", "calibration")  # an experiment's results/*/tables/
-EVALUATION_TABLES = ("runs", "calibration", "layers")  # one evaluation job's tables
+SHIFT_TABLES = ("shift", "ood")  # empty unless evaluation.shift asks for them
+TABLES = ("runs", "epochs", "layers", "calibration", *SHIFT_TABLES)  # results/*/tables/
+EVALUATION_TABLES = ("runs", "calibration", "layers", *SHIFT_TABLES)  # one evaluation job's
 RUN_EPOCHS = "run_epochs"  # one training job's epoch log
 
 
@@ -104,11 +115,15 @@ SCHEMAS: dict[str, pa.Schema] = {
     "epochs": pa.schema(IDENTITY + EPOCH_COLUMNS),
     "layers": pa.schema(IDENTITY + LAYER_COLUMNS),
     "calibration": pa.schema(IDENTITY + BIN_COLUMNS),
+    "shift": pa.schema(IDENTITY + SHIFT_COLUMNS),
+    "ood": pa.schema(IDENTITY + OOD_COLUMNS),
     # per-job artefacts, without identity (a job's path says which run it is)
     RUN_EPOCHS: pa.schema(EPOCH_COLUMNS),
     evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS + COST_COLUMNS),
     evaluation_table("layers"): pa.schema(LEVEL + LAYER_COLUMNS),
     evaluation_table("calibration"): pa.schema(LEVEL + BIN_COLUMNS),
+    evaluation_table("shift"): pa.schema(LEVEL + SHIFT_COLUMNS),
+    evaluation_table("ood"): pa.schema(LEVEL + OOD_COLUMNS),
 }
 
 

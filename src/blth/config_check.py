@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from blth import model_names, runspec
+from blth import model_names, runspec, sources
 from blth.config_origins import KeyPath, Origins, Problem, dotted
 from blth.lottery import masks
 from blth.lottery.arms import Arm
+from blth.shift import NOISE_IMAGES
 
 # blth's errors mostly start with the key they concern: "bayes.kl: 'mc' needs ..."
 _LEADING_KEY = re.compile(r"([a-z0-9_]+(?:\.[a-z0-9_]+)*):? (.*)", re.S)
@@ -68,10 +69,22 @@ def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
     if specs:  # the checks below read the specs
         return
     yield from _dataset_options(at, exp)
+    yield from _shift(at, exp)
     yield from _schedule(at, exp)
     yield from _pruning(at, exp)
     if exp["transplant"]["levels"] and "det" not in exp["arms"]:
         yield (*at, "transplant"), f"needs the arm 'det' in {dotted((*at, 'arms'))}"
+
+
+def _shift(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """Out-of-distribution sets: noise images or a known dataset other than the experiment's."""
+    datasets = ", ".join(sources.SOURCES)
+    for i, name in enumerate(exp["evaluation"]["shift"]["ood"]):
+        key = (*at, "evaluation", "shift", "ood", i)
+        if name != NOISE_IMAGES and name not in sources.SOURCES:
+            yield key, f"{name!r} is neither {NOISE_IMAGES!r} nor a dataset ({datasets})"
+        elif name == exp["dataset"]:
+            yield key, f"{name!r} is the experiment's own dataset, not out of distribution"
 
 
 def _arms(at: KeyPath, exp: dict) -> Iterator[Problem]:

@@ -12,6 +12,7 @@ from blth.artefacts import EVALUATION_TABLES, TABLES
 from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES
+from blth.shift import NOISE_IMAGES
 
 # Every problem at once, each a line naming the file and key (ORIGINS: see the Snakefile);
 # Snakemake's validate then fills the schema's defaults the cross-key checks need.
@@ -75,6 +76,19 @@ def rewound_init(w, kind):
 
 def data_file(w):
     return f"results/{w.experiment}/data/{EXPERIMENTS[w.experiment]['dataset']}.safetensors"
+
+
+def ood_datasets(experiment):
+    """The datasets evaluation.shift.ood names (noise images need no data file)."""
+    shift = EXPERIMENTS[experiment]["evaluation"]["shift"]
+    return [name for name in shift["ood"] if name != NOISE_IMAGES]
+
+
+def ood_data_files(w):
+    return [
+        f"results/{w.experiment}/data/{name}.safetensors"
+        for name in ood_datasets(w.experiment)
+    ]
 
 
 def exp(w):

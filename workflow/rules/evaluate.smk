@@ -1,11 +1,13 @@
 rule evaluate:
     """Repeated stochastic test passes of the final weights of one series of runs (every level
-    of a chain or branch): accuracy, calibration, sparsity. Reruns without retraining.
+    of a chain or branch): accuracy, calibration, sparsity, inference cost and, with
+    evaluation.shift, corrupted and out-of-distribution sets. Reruns without retraining.
     """
     input:
         data=data_file,
         finals=lambda w: series_files(w, "final.safetensors"),
         masks=lambda w: series_files(w, "mask.safetensors"),
+        ood=ood_data_files,
     output:
         **{table: f"{EVALUATION_DIR}/{table}.parquet" for table in EVALUATION_TABLES},
     log:

@@ -9,7 +9,10 @@ def code(script):
 
 
 def data_spec(w):
-    return runspec.data_spec(exp(w), code("prepare_data")).params()
+    """The experiment's dataset with its options, or an out-of-distribution one with none."""
+    own = exp(w)["dataset"] == w.dataset
+    source = exp(w) if own else {"dataset": w.dataset, "dataset_options": {}}
+    return runspec.data_spec(source, code("prepare_data")).params()
 
 
 def init_spec(w):

@@ -19,6 +19,8 @@ import numpy as np
 from blth import artefacts
 from blth.lottery import masks
 from blth.runspec import EvalSpec, bayes_hparams
+from blth.shift import DEFAULTS
+from blth.steps import shift
 
 if TYPE_CHECKING:  # torch is imported when a job runs, not when the workflow loads this
     from torch import Tensor
@@ -39,10 +41,28 @@ def test_passes(
     spec: EvalSpec,
     device: str,
 ) -> tuple[Tensor, Tensor]:
-    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]).
+    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) on the test
+    set, ``evaluation.passes`` passes (:func:`predictive_passes`)."""
+    passes = spec.evaluation["passes"]
+    return predictive_passes(net, images.test_x, images, bayes, spec, device, passes)
 
-    Pass p draws its weight samples from seed ``10007 * seed + p``; a deterministic net gives
-    the same pass every time, so it makes one.
+
+def predictive_passes(
+    net: Classifier,
+    x: Tensor,
+    images: ImageData,
+    bayes: BayesHparams | None,
+    spec: EvalSpec,
+    device: str,
+    passes: int,
+    salt: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) of the
+    images ``x`` uint8 [N, C, H, W], normalised with the training set's statistics of
+    ``images``.
+
+    Pass p draws its weight samples from seed ``10007 * seed + p + salt`` (``salt`` tells the
+    sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
     """
     import torch
 
@@ -51,13 +71,12 @@ def test_passes(
     from blth.metrics import mutual_information_per_example
 
     mean, std = images.channel_stats()
-    loader = DeviceLoader(
-        images.test_x, images.test_y, spec.eval_batch_size, mean, std, torch.device(device)
-    )
+    labels = torch.zeros(len(x), dtype=torch.long)  # the predictive does not look at them
+    loader = DeviceLoader(x, labels, spec.eval_batch_size, mean, std, torch.device(device))
     samples = bayes.eval_samples if bayes else 1
     probs, mi = [], []
-    for p in range(spec.evaluation["passes"] if bayes else 1):
-        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p)
+    for p in range(passes if bayes else 1):
+        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p + salt)
         sample_probs = predict(net, loader, samples, gen, spec.amp)
         probs.append(sample_probs.mean(0).cpu())
         mi.append(mutual_information_per_example(sample_probs).cpu())
@@ -109,10 +128,13 @@ def evaluate(
     threads: int,
     device: str,
     gpus_declared: int = 0,
+    ood_paths: dict[str, str] | None = None,
 ) -> None:
     """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
-    and write ``out[table]`` for the tables runs, calibration and layers. ``gpus_declared``:
-    the job's Snakemake resource ``gpu``; the job stops at once if it cannot use a GPU."""
+    and write ``out[table]`` for every table of EVALUATION_TABLES (shift and ood are empty
+    unless ``evaluation.shift`` asks; ``ood_paths``: the data file of each out-of-distribution
+    dataset it names). ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops
+    at once if it cannot use a GPU."""
     import torch
 
     from blth import cost, data, gpus, hardware
@@ -127,6 +149,8 @@ def evaluate(
         images = data.load(data_path)
         det = build(spec.model, images.input_shape, images.classes, None, **spec.model_options)
         structure = cost.structure(det, images.input_shape)
+        shift_config = {**DEFAULTS, **spec.evaluation.get("shift", {})}
+        sets = shift.prepare(shift_config, images, ood_paths or {}, device)
         for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
             state, _ = masks.load_state(final)
@@ -147,6 +171,11 @@ def evaluate(
             rows["runs"].append({"level": level, **row, "samples": samples, **costs})
             rows["calibration"] += [{"level": level, **b} for b in bins]
             rows["layers"] += [{"level": level, **r} for r in layers]
+            shifted, detected = shift.evaluate_run(
+                net, sets, images, (probs, mi), bayes, shift_config["passes"], spec, device
+            )
+            rows["shift"] += [{"level": level, **r} for r in shifted]
+            rows["ood"] += [{"level": level, **r} for r in detected]
             log.info(
                 "%s: level %d (%.2f %% of the prunable weights) test accuracy %.4f ± %.4f "
                 "over %d passes (%s)",

@@ -1,0 +1,130 @@
+"""Uncertainty under dataset shift for the runs of one evaluation job (``evaluation.shift``):
+the predictive on corrupted test sets and how well it tells out-of-distribution sets apart.
+
+The shifted sets are made once per job, on its device, and are the same for every run of an
+experiment: corruption noise and noise images are drawn from seeds fixed by their names. In
+the ``evaluate`` job, so turning shift on reruns no training.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from blth.data import ImageData
+    from blth.hparams import BayesHparams
+    from blth.models.base import Classifier
+    from blth.runspec import EvalSpec
+
+
+def _seed(name: str) -> int:
+    """A seed fixed by a set's name (stable across runs, levels and config order)."""
+    return zlib.crc32(name.encode())
+
+
+@dataclass(frozen=True)
+class ShiftedSets:
+    """Corrupted test sets by (corruption, severity) and out-of-distribution sets by name, as
+    uint8 [N, C, H, W] images on the job's device."""
+
+    corrupted: dict[tuple[str, int], Tensor]
+    outside: dict[str, Tensor]
+
+
+def prepare(shift: dict, images: ImageData, ood_paths: dict[str, str], device: str) -> ShiftedSets:
+    """The sets ``shift`` (the ``evaluation.shift`` config) asks for; ``ood_paths``: the
+    prepared data file of each out-of-distribution dataset."""
+    import torch
+
+    from blth import data
+    from blth.shift import NOISE_IMAGES, corruptions, detection
+
+    test_x = images.test_x.to(device)
+    corrupted = {
+        (name, severity): corruptions.corrupt(
+            test_x, name, severity, torch.Generator(device).manual_seed(_seed(f"{name}:{severity}"))
+        )
+        for name in shift["corruptions"]
+        for severity in shift["severities"]
+    }
+    outside: dict[str, Tensor] = {}
+    for name in shift["ood"]:
+        if name == NOISE_IMAGES:
+            gen = torch.Generator(device).manual_seed(_seed(name))
+            outside[name] = detection.noise_images(test_x, gen)
+            continue
+        other = data.load(ood_paths[name]).test_x
+        if other.shape[1:] != test_x.shape[1:]:
+            raise ValueError(
+                f"evaluation.shift.ood: dataset {name!r} has images of shape "
+                f"{tuple(other.shape[1:])}, the experiment's {tuple(test_x.shape[1:])}"
+            )
+        outside[name] = other.to(device)
+    return ShiftedSets(corrupted, outside)
+
+
+def evaluate_run(
+    net: Classifier,
+    sets: ShiftedSets,
+    images: ImageData,
+    clean: tuple[Tensor, Tensor],
+    bayes: BayesHparams | None,
+    passes: int,
+    spec: EvalSpec,
+    device: str,
+) -> tuple[list[dict], list[dict]]:
+    """(shift rows, ood rows) of one run, each set's predictive over ``passes`` passes;
+    ``clean``: its test-set passes (probabilities [P, N, C], mutual information [P, N]), the
+    in-distribution side of detection."""
+    from blth import metrics
+    from blth.steps.evaluation import predictive_passes
+
+    labels, bins = images.test_y, spec.evaluation["ece_bins"]
+    shift_rows = []
+    for (name, severity), x in sets.corrupted.items():
+        probs, _ = predictive_passes(
+            net, x, images, bayes, spec, device, passes, _seed(f"{name}:{severity}")
+        )
+        per_pass = [
+            (metrics.accuracy(p, labels), metrics.nll(p, labels), metrics.ece(p, labels, bins))
+            for p in probs
+        ]
+        acc, nll, ece = (sum(values) / len(per_pass) for values in zip(*per_pass))
+        shift_rows.append(
+            {"corruption": name, "severity": severity, "acc": acc, "nll": nll, "ece": ece}
+        )
+    ood_rows = []
+    for name, x in sets.outside.items():
+        probs, mi = predictive_passes(net, x, images, bayes, spec, device, passes, _seed(name))
+        ood_rows += _detection_rows(name, clean, (probs, mi), bayes is not None)
+    return shift_rows, ood_rows
+
+
+def _detection_rows(
+    name: str, inside: tuple[Tensor, Tensor], outside: tuple[Tensor, Tensor], bayesian: bool
+) -> list[dict]:
+    """AUROC and AUPR of every score, each averaged over the passes of the outside set (pass p
+    against the test set's pass p, or its last)."""
+    from blth.shift import detection
+
+    results: dict[str, list[tuple[float, float]]] = {}
+    for p, (probs, mi) in enumerate(zip(*outside, strict=True)):
+        q = min(p, len(inside[0]) - 1)
+        ins = detection.scores(inside[0][q], inside[1][q] if bayesian else None)
+        outs = detection.scores(probs, mi if bayesian else None)
+        for score, values in ins.items():
+            found = (detection.auroc(values, outs[score]), detection.aupr(values, outs[score]))
+            results.setdefault(score, []).append(found)
+    return [
+        {
+            "ood": name,
+            "score": score,
+            "auroc": sum(a for a, _ in found) / len(found),
+            "aupr": sum(b for _, b in found) / len(found),
+        }
+        for score, found in results.items()
+    ]
