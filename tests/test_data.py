@@ -48,10 +48,18 @@ def idx_folder(tmp_path, monkeypatch):
     return folder
 
 
-def test_idx_folder_is_read(idx_folder, tmp_path):
-    images = data.prepare("fashion_mnist", idx_folder, tmp_path / "fm.safetensors")
+@pytest.mark.parametrize("name", ["fashion_mnist", "mnist"])
+def test_idx_folder_is_read(idx_folder, tmp_path, name):
+    images = data.prepare(name, idx_folder, tmp_path / "fm.safetensors")
     assert images.train_x.shape == (20, 1, 28, 28) and images.test_y.tolist()[:3] == [0, 1, 2]
     assert images.classes == 10
+
+
+def test_a_damaged_mnist_file_names_mnist(idx_folder, tmp_path):
+    _truncate(idx_folder / "t10k-images-idx3-ubyte.gz")
+    with pytest.raises(ValueError, match="a copy of the four IDX files") as caught:
+        data.prepare("mnist", idx_folder, tmp_path / "m.safetensors")
+    assert "to let torchvision download MNIST" in str(caught.value)
 
 
 def _truncate(path):
@@ -236,6 +244,7 @@ def failing_download(monkeypatch):
     [
         ("cifar10", "cifar-10-batches-py", "CIFAR-10"),
         ("fashion_mnist", "FashionMNIST", "Fashion-MNIST"),
+        ("mnist", "MNIST", "MNIST"),
     ],
 )
 @pytest.mark.parametrize("root_existed", [False, True])

@@ -70,6 +70,26 @@ def test_demo_plans_every_arm_chain_branch_and_level(demo_config):
     assert train == expected
 
 
+def test_an_out_of_distribution_dataset_is_prepared_for_every_evaluation(demo_config, tmp_path):
+    """``evaluation.shift.ood: [digits]`` for a synthetic study of digits' shape: digits is
+    prepared once, with its own default options, and every evaluation job reads it."""
+
+    def change(e):
+        e.update(dataset="synthetic", dataset_options={"shape": [1, 8, 8]})
+        e["evaluation"]["shift"]["ood"] = ["digits", "uniform_noise"]
+
+    config = with_config(demo_config, tmp_path, change)
+    out = dry_run("--configfile", config, "--forceall", "--quiet", "rules")
+    assert re.search(r"^prepare_data\s+2$", out, re.M)  # synthetic and digits
+    evaluations = int(re.search(r"^evaluate\s+(\d+)", out, re.M).group(1))
+    detail = dry_run("--configfile", config, "--forceall", "--", "results/demo/tables/ood.parquet")
+    prepares = re.findall(r"output: results/demo/data/(\w+)\.safetensors", detail)
+    assert sorted(prepares) == ["digits", "synthetic"]
+    inputs = re.findall(r"^\s+input: (.*)$", detail, re.M)
+    reading = [i for i in inputs if "/evaluation/" not in i and "digits.safetensors" in i]
+    assert len(reading) == evaluations
+
+
 @pytest.mark.demo
 def test_demo_tables_have_every_run(demo_config):
     tables = ROOT / "results/demo/tables"

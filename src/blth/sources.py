@@ -11,6 +11,7 @@ import gzip
 import shutil
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -96,37 +97,68 @@ _STEMS = {
 _DEBIAN = "/usr/share/datasets/fashion-mnist"  # apt-get install dataset-fashion-mnist
 
 
+@dataclass(frozen=True)
+class IdxDataset:
+    """A dataset of 28x28 IDX files (Fashion-MNIST, MNIST): torchvision's class downloads it
+    into ``root / folder / "raw"`` when ``root`` holds no IDX files of its own."""
+
+    title: str  # as messages name it
+    folder: str  # torchvision's folder, also its class name
+    local_copy: str  # how to get a good local copy, for the messages
+
+
+FASHION = IdxDataset(
+    "Fashion-MNIST",
+    "FashionMNIST",
+    f"apt-get install --reinstall dataset-fashion-mnist for {_DEBIAN}",
+)
+MNIST = IdxDataset("MNIST", "MNIST", "a copy of the four IDX files of yann.lecun.com/exdb/mnist")
+
+
 def fashion_mnist(root: Path, **_: object) -> tuple[np.ndarray, ...]:
     """An IDX folder (plain or .gz, e.g. Debian's dataset-fashion-mnist), else torchvision's."""
+    return _idx_dataset(FASHION, root)
+
+
+def mnist(root: Path, **_: object) -> tuple[np.ndarray, ...]:
+    """An IDX folder of MNIST (plain or .gz), else torchvision's; the out-of-distribution set
+    of a Fashion-MNIST study (evaluation.shift.ood)."""
+    return _idx_dataset(MNIST, root)
+
+
+def _idx_dataset(dataset: IdxDataset, root: Path) -> tuple[np.ndarray, ...]:
     if _idx_files(root):
         folder = root
         remedy = (
-            f"Get a good copy (apt-get install --reinstall dataset-fashion-mnist for {_DEBIAN}), "
-            f"or remove the IDX files from {root} to let torchvision download Fashion-MNIST."
+            f"Get a good copy ({dataset.local_copy}), "
+            f"or remove the IDX files from {root} to let torchvision download {dataset.title}."
         )
     else:
-        folder = _torchvision_fashion_mnist(root)
+        folder = _torchvision_idx(dataset, root)
         remedy = f"Delete {folder.parent} and rerun: torchvision downloads it again."
     files = _idx_files(folder)
     missing = [stem for key, stem in _STEMS.items() if key not in files]
     if missing:
         raise FileNotFoundError(f"{folder} lacks {', '.join(missing)} (plain or .gz). {remedy}")
-    (xtr, ytr), (xte, yte) = (_idx_split(files, split, remedy) for split in FASHION_MNIST)
+    (xtr, ytr), (xte, yte) = (
+        _idx_split(files, split, dataset.title, remedy) for split in FASHION_MNIST
+    )
     return xtr, ytr, xte, yte
 
 
-def _torchvision_fashion_mnist(root: Path) -> Path:
+def _torchvision_idx(dataset: IdxDataset, root: Path) -> Path:
     """The raw IDX folder of torchvision's copy under ``root``, downloaded if incomplete."""
-    from torchvision.datasets import FashionMNIST
+    from torchvision import datasets
 
-    folder = root / "FashionMNIST" / "raw"
+    folder = root / dataset.folder / "raw"
     if len(_idx_files(folder)) < len(_STEMS):
         _downloading(
-            "Fashion-MNIST",
+            dataset.title,
             root,
-            ["FashionMNIST"],
-            f"Check the network, or set data_root to a folder of the IDX files, e.g. {_DEBIAN}.",
-            lambda: FashionMNIST(str(root), download=True),
+            [dataset.folder],
+            f"Check the network, or set data_root to a folder of the IDX files "
+            f"({dataset.local_copy}).",
+            lambda: getattr(datasets, dataset.folder)(str(root), download=True),
         )
     return folder
 
@@ -143,20 +175,19 @@ def _idx_files(folder: Path) -> dict[tuple[str, str], Path]:
 
 
 def _idx_split(
-    files: dict[tuple[str, str], Path], split: str, remedy: str
+    files: dict[tuple[str, str], Path], split: str, title: str, remedy: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One split's images [N, 1, 28, 28] and labels, checked against Fashion-MNIST's."""
+    """One split's images [N, 1, 28, 28] and labels, checked against the dataset's (``title``;
+    Fashion-MNIST and MNIST have the same split sizes)."""
     x_path, y_path = files[split, "images"], files[split, "labels"]
     x, y = _read_idx(x_path, "images", remedy), _read_idx(y_path, "labels", remedy)
     n = FASHION_MNIST[split]
     if x.shape != (n, 28, 28):
         shape = "x".join(map(str, x.shape[1:]))
-        problem = (
-            f"holds {len(x)} images of {shape}; Fashion-MNIST's {split} split has {n} of 28x28"
-        )
+        problem = f"holds {len(x)} images of {shape}; {title}'s {split} split has {n} of 28x28"
         raise damaged(x_path, problem + _swap_hint(split, len(x)), remedy)
     if len(y) != n:
-        problem = f"holds {len(y)} labels; Fashion-MNIST's {split} split has {n}"
+        problem = f"holds {len(y)} labels; {title}'s {split} split has {n}"
         raise damaged(y_path, problem + _swap_hint(split, len(y)), remedy)
     if y.max() > 9:
         raise damaged(y_path, f"has labels up to {y.max()}, not 0..9", remedy)
@@ -235,6 +266,7 @@ def synthetic(
 SOURCES: dict[str, tuple[Callable[..., tuple[np.ndarray, ...]], bool]] = {
     "cifar10": (cifar10, True),
     "fashion_mnist": (fashion_mnist, False),
+    "mnist": (mnist, False),
     "digits": (digits, False),
     "synthetic": (synthetic, True),
 }
