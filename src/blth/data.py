@@ -9,6 +9,7 @@ training loop.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ class ImageData:
 
     def channel_stats(self) -> tuple[Tensor, Tensor]:
         """Per-channel mean and std of the training images, in [0, 1] units."""
+        return self._channel_stats
+
+    @functools.cached_property
+    def _channel_stats(self) -> tuple[Tensor, Tensor]:
+        # computed once: an evaluation job normalises every level's test and shifted sets
         x = self.train_x.double() / 255
         return x.mean(dim=(0, 2, 3)).float(), x.std(dim=(0, 2, 3)).float()
 
