@@ -104,6 +104,19 @@ def test_relative_imports_are_resolved(tmp_path, monkeypatch):
     assert found == {"__init__.py", "sub/__init__.py", "sub/a.py", "sub/b.py", "c.py"}
 
 
+def test_where_the_checkout_lies_does_not_count(package, tmp_path):
+    """A script whose path sorts before the package and one that sorts after it hash alike
+    (CI once failed on a clone under /home, beside a package copy under /tmp)."""
+    script = ROOT / "scripts" / "train.py"
+    prints = set()
+    for folder in ("0-before", "z-after"):  # around tmp_path / "blth"
+        copy = tmp_path / folder / "train.py"
+        copy.parent.mkdir()
+        copy.write_text(script.read_text())
+        prints.add(fingerprint.fingerprint(copy))
+    assert prints == {fingerprint.fingerprint(script)}
+
+
 def test_how_a_job_is_executed_is_not_its_code(package, tmp_path):
     """The job-server hand-over (blth.jobserver) neither counts in a script nor is followed:
     adding it, or editing the server, reruns no job."""

@@ -157,7 +157,8 @@ def fingerprint(script: str | Path) -> str:
     """16 hex digits that change exactly when the code :func:`files` finds changes."""
     digest = hashlib.sha256()
     script = Path(script).resolve()
-    for path in files(script):
+    # The script first, then the package in path order: where the checkout lies does not count.
+    for path in sorted(files(script), key=lambda path: (path != script, path)):
         name = "<script>" if path == script else str(path.relative_to(PACKAGE_DIR))
         digest.update(name.encode() + b"\0" + hashlib.sha256(_content(path)).digest())
     return digest.hexdigest()[:16]
