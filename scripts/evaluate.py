@@ -22,4 +22,5 @@ evaluate(
     snakemake.config["device"],
     gpus_declared=snakemake.resources.get("gpu", 0),
     ood_paths={Path(p).stem: p for p in snakemake.input.ood},
+    folder_paths={Path(p).stem: p for p in snakemake.input.folder_corruptions},
 )

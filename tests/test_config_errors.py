@@ -137,6 +137,16 @@ ROWS = {  # id: (change, fragments of the message)
         [f"{AT}.evaluation.shift.ood[0]: 'digits' is the experiment's own dataset"]),
     "shift_corruption": (demo(lambda e: e["evaluation"]["shift"].update(corruptions=["fog"])),
         [f"{AT}.evaluation.shift.corruptions[0]: 'fog' is not one of"]),
+    "folder_unset": (demo(lambda e: e["evaluation"]["shift"].update(folder_corruptions=["fog"])),
+        [f"{AT}.evaluation.shift.folder: is not set, and folder_corruptions names ['fog']"]),
+    "folder_absent": (demo(lambda e: e["evaluation"]["shift"].update(
+        folder="/no/such/c10c", folder_corruptions=["fog"])),
+        [f"{AT}.evaluation.shift.folder: '/no/such/c10c' is no folder"]),
+    "folder_file_missing": (demo(lambda e: e["evaluation"]["shift"].update(
+        folder=str(ROOT / "tests"), folder_corruptions=["fog"])),
+        [f"{AT}.evaluation.shift.folder_corruptions[0]: {ROOT / 'tests' / 'fog.npy'} does not"]),
+    "folder_unused": (demo(lambda e: e["evaluation"]["shift"].update(folder=str(ROOT))),
+        [f"{AT}.evaluation.shift.folder_corruptions: names no corruption to read from {ROOT}"]),
     "torchvision_no_name": (demo(lambda e: e.update(model="torchvision:")),
         [f"{AT}.model: 'torchvision:' does not match"]),
     "two_colons": (demo(lambda e: e.update(model="a:b:c")),

@@ -183,3 +183,25 @@ def test_names_and_options_that_build_nothing_are_refused():
         model_names.options("user_nets:small_cnn", {"num_classes": 3})
     with pytest.raises(ValueError, match="classifier: 'head' is no nn.Linear or nn.Conv2d"):
         build("user_nets:small_cnn", SHAPE, 10, classifier="head")
+
+
+@pytest.mark.parametrize("bayes", [None, BayesHparams()])
+def test_a_torchvision_network_takes_a_grayscale_dataset(bayes):
+    """Its first convolution is remade for the dataset's one channel (torchvision's take RGB)."""
+    net = build(RESNET, (1, 28, 28), 10, bayes)
+    first = next(m for m in net.net.modules() if isinstance(m, (MaskedConv2d, VILayer)))
+    assert first.in_channels == 1
+    x = torch.randn(2, 1, 28, 28)
+    out = net(x) if bayes is None else net(x, samples=2)
+    assert out.shape[-2:] == (2, 10) and torch.isfinite(out).all()
+
+
+def test_a_network_that_cannot_take_the_images_is_refused_at_build():
+    with pytest.raises(ValueError) as error:
+        build("user_nets:small_cnn", (1, 8, 8), 10)
+    message = str(error.value)
+    assert message.startswith(
+        "model 'user_nets:small_cnn' cannot take the dataset's images of shape (1, 8, 8): "
+    ), message
+    assert "channels" in message  # torch's reason, first line only
+    assert "\n" not in message

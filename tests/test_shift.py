@@ -71,7 +71,7 @@ BAYES = {"eval_samples": 2, "sample_strategy": "auto", "estimator": "weight_samp
 }
 
 
-def evaluate(tiny_data, tiny_inits, tmp_path, kind, shift, ood_paths=None):
+def evaluate(tiny_data, tiny_inits, tmp_path, kind, shift, ood_paths=None, folder_paths=None):
     init = str(tiny_inits[kind])
     mask = tmp_path / "mask.safetensors"
     lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
@@ -88,7 +88,15 @@ def evaluate(tiny_data, tiny_inits, tmp_path, kind, shift, ood_paths=None):
         "",
     )
     evaluation.evaluate(
-        spec, str(tiny_data), [init] * 2, [str(mask)] * 2, out, 1, "cpu", ood_paths=ood_paths
+        spec,
+        str(tiny_data),
+        [init] * 2,
+        [str(mask)] * 2,
+        out,
+        1,
+        "cpu",
+        ood_paths=ood_paths,
+        folder_paths=folder_paths,
     )
     return {t: artefacts.read_rows(out[t], artefacts.evaluation_table(t)) for t in ("shift", "ood")}
 

@@ -90,6 +90,29 @@ def test_an_out_of_distribution_dataset_is_prepared_for_every_evaluation(demo_co
     assert len(reading) == evaluations
 
 
+def test_corruptions_read_from_a_folder_are_inputs_of_every_evaluation(demo_config, tmp_path):
+    """``evaluation.shift.folder``: each evaluation job reads the named files and the folder's
+    labels, so replacing a file reruns the evaluations, and nothing else."""
+    folder = tmp_path / "c10c"
+    folder.mkdir()
+    for name in ("fog", "frost", "labels"):
+        (folder / f"{name}.npy").touch()
+
+    def change(e):
+        e["evaluation"]["shift"].update(folder=str(folder), folder_corruptions=["fog"])
+
+    config = with_config(demo_config, tmp_path, change)
+    out = dry_run("--configfile", config, "--forceall", "--quiet", "rules")
+    evaluations = int(re.search(r"^evaluate\s+(\d+)", out, re.M).group(1))
+    target = "results/demo/tables/shift.parquet"
+    detail = dry_run("--configfile", config, "--forceall", "--", target)
+    inputs = re.findall(r"^\s+input: (.*)$", detail, re.M)
+    reading = [i for i in inputs if str(folder) in i]
+    assert len(reading) == evaluations
+    assert all(f"{folder}/fog.npy" in i and f"{folder}/labels.npy" in i for i in reading)
+    assert not any("frost" in i for i in inputs)
+
+
 @pytest.mark.demo
 def test_demo_tables_have_every_run(demo_config):
     tables = ROOT / "results/demo/tables"

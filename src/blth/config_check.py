@@ -21,6 +21,7 @@ from blth.config_origins import KeyPath, Origins, Problem, dotted
 from blth.lottery import masks
 from blth.lottery.arms import Arm
 from blth.shift import NOISE_IMAGES
+from blth.shift import files as shift_files
 
 # blth's errors mostly start with the key they concern: "bayes.kl: 'mc' needs ..."
 _LEADING_KEY = re.compile(r"([a-z0-9_]+(?:\.[a-z0-9_]+)*):? (.*)", re.S)
@@ -70,6 +71,7 @@ def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
         return
     yield from _dataset_options(at, exp)
     yield from _shift(at, exp)
+    yield from _folder_corruptions(at, exp)
     yield from _schedule(at, exp)
     yield from _pruning(at, exp)
     if exp["transplant"]["levels"] and "det" not in exp["arms"]:
@@ -85,6 +87,30 @@ def _shift(at: KeyPath, exp: dict) -> Iterator[Problem]:
             yield key, f"{name!r} is neither {NOISE_IMAGES!r} nor a dataset ({datasets})"
         elif name == exp["dataset"]:
             yield key, f"{name!r} is the experiment's own dataset, not out of distribution"
+
+
+def _folder_corruptions(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """Corruptions read from files: a folder that has them, and no name computed as well."""
+    shift = exp["evaluation"]["shift"]
+    at = (*at, "evaluation", "shift")
+    folder, names = shift["folder"], shift["folder_corruptions"]
+    if not names:
+        if folder is not None:
+            yield (*at, "folder_corruptions"), f"names no corruption to read from {folder}"
+        return
+    if folder is None or not Path(folder).is_dir():
+        found = "is not set" if folder is None else f"{folder!r} is no folder"
+        yield (*at, "folder"), f"{found}, and folder_corruptions names {names}"
+        return
+    missing = set(shift_files.missing(folder, names))
+    for i, name in enumerate(names):
+        key = (*at, "folder_corruptions", i)
+        if name == shift_files.LABELS:
+            yield key, f"{name!r} is the folder's labels, not a corruption"
+        elif name in missing:
+            yield key, f"{shift_files.path(folder, name)} does not exist"
+        elif name in shift["corruptions"]:
+            yield key, f"{name!r} is computed too ({dotted((*at, 'corruptions'))}): keep one"
 
 
 def _arms(at: KeyPath, exp: dict) -> Iterator[Problem]:

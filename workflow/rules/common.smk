@@ -13,6 +13,7 @@ from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES
 from blth.shift import NOISE_IMAGES
+from blth.shift import files as shift_files
 
 # Every problem at once, each a line naming the file and key (ORIGINS: see the Snakefile);
 # Snakemake's validate then fills the schema's defaults the cross-key checks need.
@@ -89,6 +90,21 @@ def ood_data_files(w):
         f"results/{w.experiment}/data/{name}.safetensors"
         for name in ood_datasets(w.experiment)
     ]
+
+
+def folder_corruption_files(w):
+    """The files of the corruptions evaluation.shift reads from its folder, with the folder's
+    labels.npy when it has one (blth.shift.files checks them against the test labels).
+    """
+    shift = EXPERIMENTS[w.experiment]["evaluation"]["shift"]
+    if not shift["folder_corruptions"]:
+        return []
+    folder = shift["folder"]
+    found = [
+        str(shift_files.path(folder, name)) for name in shift["folder_corruptions"]
+    ]
+    labels = shift_files.path(folder, shift_files.LABELS)
+    return found + ([str(labels)] if labels.is_file() else [])
 
 
 def exp(w):

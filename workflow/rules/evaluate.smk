@@ -8,6 +8,7 @@ rule evaluate:
         finals=lambda w: series_files(w, "final.safetensors"),
         masks=lambda w: series_files(w, "mask.safetensors"),
         ood=ood_data_files,
+        folder_corruptions=folder_corruption_files,
     output:
         **{table: f"{EVALUATION_DIR}/{table}.parquet" for table in EVALUATION_TABLES},
     log:

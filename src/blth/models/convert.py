@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
 from blth.bayes import Layers
@@ -62,6 +63,36 @@ def _torchvision(name: str, function: str, classes: int, options: Mapping[str, A
         raise ValueError(f"model {name!r}: torchvision has no classification model{hint}")
     net: nn.Module = models.get_model(function, weights=None, num_classes=classes, **options)
     return net
+
+
+def take_channels(net: nn.Module, channels: int) -> None:
+    """Remake the first convolution of a torchvision network (built for RGB) for ``channels``
+    input channels, as for a grayscale dataset; its weights are drawn afresh anyway."""
+    first = next(((p, m) for p, m in net.named_modules() if isinstance(m, nn.Conv2d)), None)
+    if first is None or first[1].in_channels == channels:
+        return
+    path, old = first
+    keys = ("kernel_size", "stride", "padding", "dilation", "groups", "padding_mode")
+    settings: dict[str, Any] = {key: getattr(old, key) for key in keys}
+    new = nn.Conv2d(channels, old.out_channels, bias=old.bias is not None, **settings)
+    parent, _, leaf = path.rpartition(".")
+    setattr(net.get_submodule(parent), leaf, new)
+
+
+def check_input(net: nn.Module, name: str, shape: tuple[int, ...]) -> None:
+    """Refuse a network that cannot take one image of ``shape`` [C, H, W]: at build time, with
+    its name, rather than at a training job's first batch."""
+    training = net.training
+    try:
+        with torch.no_grad():
+            net.eval()(torch.zeros(1, *shape))  # eval: no batch statistics, no random draws
+    except (RuntimeError, ValueError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(
+            f"model {name!r} cannot take the dataset's images of shape {tuple(shape)}: {reason}"
+        ) from err
+    finally:
+        net.train(training)
 
 
 def convert(net: nn.Module, layers: Layers, classifier: str | None = None) -> str:

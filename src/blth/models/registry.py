@@ -56,9 +56,13 @@ def _external(
     classifier: str | None = None,
     **options: Any,
 ) -> Built:
-    """A torchvision network or a user's factory, its layers converted (blth.models.convert);
-    the input ``shape`` is the network's own business."""
+    """A torchvision network or a user's factory, its layers converted (blth.models.convert):
+    a torchvision network's first convolution takes ``shape``'s channels; a network that cannot
+    take an image of ``shape`` is refused."""
     net = convert.network(match, classes, options)
+    if match[0].startswith("torchvision:"):
+        convert.take_channels(net, shape[0])
+    convert.check_input(net, match[0], shape)
     return net, convert.convert(net, layers, classifier)
 
 

@@ -129,12 +129,14 @@ def evaluate(
     device: str,
     gpus_declared: int = 0,
     ood_paths: dict[str, str] | None = None,
+    folder_paths: dict[str, str] | None = None,
 ) -> None:
     """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
     and write ``out[table]`` for every table of EVALUATION_TABLES (shift and ood are empty
     unless ``evaluation.shift`` asks; ``ood_paths``: the data file of each out-of-distribution
-    dataset it names). ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops
-    at once if it cannot use a GPU."""
+    dataset it names; ``folder_paths``: the file of each corruption it reads from a folder).
+    ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops at once if it cannot
+    use a GPU."""
     import torch
 
     from blth import cost, data, gpus, hardware
@@ -150,7 +152,7 @@ def evaluate(
         det = build(spec.model, images.input_shape, images.classes, None, **spec.model_options)
         structure = cost.structure(det, images.input_shape)
         shift_config = {**DEFAULTS, **spec.evaluation.get("shift", {})}
-        sets = shift.prepare(shift_config, images, ood_paths or {}, device)
+        sets = shift.prepare(shift_config, images, ood_paths or {}, device, folder_paths)
         for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
             state, _ = masks.load_state(final)

@@ -31,17 +31,24 @@ class ShiftedSets:
     """Corrupted test sets by (corruption, severity) and out-of-distribution sets by name, as
     uint8 [N, C, H, W] images on the job's device."""
 
-    corrupted: dict[tuple[str, int], Tensor]
+    corrupted: dict[tuple[str, int], Tensor]  # computed, or read from files
     outside: dict[str, Tensor]
 
 
-def prepare(shift: dict, images: ImageData, ood_paths: dict[str, str], device: str) -> ShiftedSets:
+def prepare(
+    shift: dict,
+    images: ImageData,
+    ood_paths: dict[str, str],
+    device: str,
+    folder_paths: dict[str, str] | None = None,
+) -> ShiftedSets:
     """The sets ``shift`` (the ``evaluation.shift`` config) asks for; ``ood_paths``: the
-    prepared data file of each out-of-distribution dataset."""
+    prepared data file of each out-of-distribution dataset; ``folder_paths``: the file of each
+    corruption read from ``shift["folder"]`` (and its ``labels``, if it has them)."""
     import torch
 
     from blth import data
-    from blth.shift import NOISE_IMAGES, corruptions, detection
+    from blth.shift import NOISE_IMAGES, corruptions, detection, files
 
     test_x = images.test_x.to(device)
     corrupted = {
@@ -51,6 +58,13 @@ def prepare(shift: dict, images: ImageData, ood_paths: dict[str, str], device: s
         for name in shift["corruptions"]
         for severity in shift["severities"]
     }
+    folder_paths = folder_paths or {}
+    if files.LABELS in folder_paths:
+        files.check_labels(folder_paths[files.LABELS], images.test_y.numpy())
+    for name in shift["folder_corruptions"]:
+        for severity in shift["severities"]:
+            found = files.read(folder_paths[name], severity, tuple(images.test_x.shape))
+            corrupted[name, severity] = torch.from_numpy(found).to(device)
     outside: dict[str, Tensor] = {}
     for name in shift["ood"]:
         if name == NOISE_IMAGES:
