@@ -57,3 +57,11 @@ def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         paths[kind] = folder / f"{kind}.safetensors"
         init_weights(InitSpec(TINY_MODEL, {}, init, 0, ""), str(tiny_data), str(paths[kind]))
     return paths
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict:
+    """The report tests' hand-made tables (report_tables.make_tables), built once per module."""
+    from report_tables import make_tables
+
+    return make_tables()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_report import _run, inline_rows
+from report_tables import inline_rows, run_row
 from workdir import copy_repo, env_for
 
 from blth import report
@@ -39,7 +39,7 @@ def runs_rows(name: str, levels: int = 3) -> list[dict]:
     rows = []
     for arm in ARMS:
         for level in range(levels):
-            row = _run(model, arm, "imp", "main", 0, level)
+            row = run_row(model, arm, "imp", "main", 0, level)
             row.update(experiment=name, n_prunable=SIZES.get(model, 5_000_000))
             row["best_test_acc"] += shift
             rows.append(row)

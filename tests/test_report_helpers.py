@@ -8,17 +8,11 @@ import io
 import altair as alt
 import pandas as pd
 import pytest
-from test_report import make_tables
 
 from blth.lottery.branches import BRANCHES
 from blth.report import REGISTRY, STUDY_REGISTRY, curves, frames, job
 from blth.report import encodings as enc
 from blth.report import tables as tb
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return make_tables()
 
 
 def test_random_branches_are_every_branch_but_the_transplant():

@@ -6,24 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_report import (
-    _run,
+from report_tables import (
     assert_remaining_axis,
     inline_rows,
     layer_with,
-    make_tables,
     mark_type,
+    run_row,
     with_ticket_search,
 )
 
 from blth import report
 from blth.report import summaries as sm
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return make_tables()
-
 
 # --------------------------------------------------------------------------- transplant compute
 
@@ -33,9 +26,11 @@ def _compute_rows(seed=0, missing=()):
     rows = []
     for level, det, bayes, tp in [(0, 10, 100, 50), (1, 20, 200, 60), (2, 30, 300, 70)]:
         if level not in missing:
-            rows.append(_run("m", "det", "imp", "main", seed, level, seconds=det + seed))
-        rows.append(_run("m", "bnn-snr", "imp", "main", seed, level, seconds=bayes))
-        rows.append(_run("m", "det", "imp", "transplant", seed, level, bayesian=True, seconds=tp))
+            rows.append(run_row("m", "det", "imp", "main", seed, level, seconds=det + seed))
+        rows.append(run_row("m", "bnn-snr", "imp", "main", seed, level, seconds=bayes))
+        rows.append(
+            run_row("m", "det", "imp", "transplant", seed, level, bayesian=True, seconds=tp)
+        )
     return rows
 
 
@@ -122,7 +117,7 @@ def test_formatted():
 
 def _matching_runs(accs):
     return pd.DataFrame(
-        [_run("m", "bnn-snr", "imp", "main", 0, lvl, acc=a) for lvl, a in enumerate(accs)]
+        [run_row("m", "bnn-snr", "imp", "main", 0, lvl, acc=a) for lvl, a in enumerate(accs)]
     )
 
 
