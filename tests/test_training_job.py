@@ -4,6 +4,7 @@ files, it names everything the job derives; ``run`` trains it and writes its out
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -68,7 +69,8 @@ def _write_inputs(j: TrainJob) -> None:
     masks.save_state(net.numpy_state(), j.start, net.describe())
 
 
-def test_run_writes_the_outputs_and_drops_the_checkpoint(tmp_path, monkeypatch):
+def test_run_writes_the_outputs_and_drops_the_checkpoint(tmp_path, monkeypatch, caplog):
+    caplog.set_level("INFO")
     torch.set_num_threads(2)
     monkeypatch.chdir(tmp_path)  # results/... as in the workflow
     j = job(tmp_path, init=f"{RUN}/init.safetensors", epochs=f"{RUN}/epochs.parquet")
@@ -79,3 +81,5 @@ def test_run_writes_the_outputs_and_drops_the_checkpoint(tmp_path, monkeypatch):
     assert list(epochs["epoch"]) == [1, 2] and set(epochs["device"]) == {"cpu"}
     assert "images" not in epochs.columns
     assert not j.checkpoint.exists()
+    last = caplog.records[-1].getMessage()  # the job's own peak memory (the job server forks it)
+    assert re.search(r"best test accuracy [\d.]+, peak memory [\d,]+ MiB host$", last), last

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import resource
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,3 +144,15 @@ def header(
         f"{parameters:,} parameters, {unpruned:,} of {total:,} weights and biases unpruned "
         f"({100 * unpruned / max(total, 1):.1f} %)"
     )
+
+
+def peak_memory(device: torch.device | str) -> str:
+    """This process's peak memory, for a job's last log line: resident host memory and, on a
+    GPU, what torch allocated there. A job run by the job server is a forked child, so
+    Snakemake's benchmark file measures the waiting process; this line measures the work."""
+    host = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
+    found = f"peak memory {host:,.0f} MiB host"
+    device = torch.device(device)
+    if device.type == "cuda":
+        found += f", {torch.cuda.max_memory_allocated(device) / 2**20:,.0f} MiB GPU (allocated)"
+    return found

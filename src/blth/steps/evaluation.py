@@ -189,5 +189,6 @@ def evaluate(
                 row["passes"],
                 device,
             )
+        log.info("%s: %s", job, hardware.peak_memory(device))  # the job server forks this job
     for table, table_rows in rows.items():
         artefacts.write_table(table_rows, out[table], artefacts.evaluation_table(table))

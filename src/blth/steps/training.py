@@ -150,7 +150,7 @@ def run(job: TrainJob) -> None:
         )
         _write_outputs(job.outputs, net, result, device)
         job.checkpoint.unlink(missing_ok=True)  # outputs are complete: the scratch copy can go
-    _log_summary(job.name, result)
+    _log_summary(job.name, result, device)
 
 
 def _write_outputs(
@@ -168,13 +168,16 @@ def _write_outputs(
         artefacts.write_table(rows, outputs.epochs, "run_epochs")
 
 
-def _log_summary(name: str, result: TrainResult) -> None:
+def _log_summary(name: str, result: TrainResult, device: str) -> None:
+    from blth.hardware import peak_memory
+
     log.info(
-        "%s: %.1f s training, %.0f images/s, best test accuracy %.4f",
+        "%s: %.1f s training, %.0f images/s, best test accuracy %.4f, %s",
         name,
         result.train_seconds,
         result.images_per_second,
         max((r["test_acc"] for r in result.epochs), default=float("nan")),
+        peak_memory(device),
     )
 
 
