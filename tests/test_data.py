@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from blth import data, safefiles, sources
+from blth.sources import _idx as idx_reader
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -38,7 +39,7 @@ def _idx(path, array, magic=None):
 @pytest.fixture
 def idx_folder(tmp_path, monkeypatch):
     """A tiny Fashion-MNIST IDX folder (20 train / 10 test images) and the sizes to expect."""
-    monkeypatch.setattr(sources, "FASHION_MNIST", {"train": 20, "t10k": 10})
+    monkeypatch.setattr(idx_reader, "SPLITS", {"train": 20, "t10k": 10})
     folder = tmp_path / "fashion-mnist"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -130,7 +131,7 @@ def test_an_incomplete_idx_folder_names_what_is_missing(idx_folder, tmp_path):
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="dataset-fashion-mnist not installed")
 def test_the_real_fashion_mnist_passes_and_a_swapped_copy_does_not(tmp_path):
-    xtr, ytr, xte, yte = sources.fashion_mnist(DEBIAN_FASHION_MNIST)
+    xtr, ytr, xte, yte = sources.get("fashion_mnist").read(DEBIAN_FASHION_MNIST)
     assert xtr.shape == (60_000, 1, 28, 28) and len(yte) == 10_000 and ytr.max() == 9
     for f in DEBIAN_FASHION_MNIST.iterdir():
         (tmp_path / f.name).symlink_to(f)
@@ -139,7 +140,7 @@ def test_the_real_fashion_mnist_passes_and_a_swapped_copy_does_not(tmp_path):
         DEBIAN_FASHION_MNIST / "t10k-images-idx3-ubyte.gz"
     )
     with pytest.raises(safefiles.DamagedFile, match="has 60000 of 28x28 \\(is it the t10k file"):
-        sources.fashion_mnist(tmp_path)
+        sources.get("fashion_mnist").read(tmp_path)
 
 
 @pytest.fixture
