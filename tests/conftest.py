@@ -1,9 +1,11 @@
-"""Fixtures several test files share: the config schema and the demo config, and a tiny prepared
-dataset with initial weights for the tests of the workflow steps."""
+"""Fixtures several test files share: the config schema and the demo config, a tiny prepared
+dataset with initial weights for the tests of the workflow steps, and no network (sources)."""
 
 from __future__ import annotations
 
 import copy
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,16 @@ def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         paths[kind] = folder / f"{kind}.safetensors"
         init_weights(InitSpec(TINY_MODEL, {}, init, 0, ""), str(tiny_data), str(paths[kind]))
     return paths
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network: every URL opened is recorded and refused."""
+    opened = []
+
+    def refuse(request, *args, **kwargs):
+        opened.append(getattr(request, "full_url", request))
+        raise urllib.error.URLError("offline test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    return opened
