@@ -1,9 +1,11 @@
-"""Fixtures several test files share: the config schema and the demo config, and a tiny prepared
-dataset with initial weights for the tests of the workflow steps."""
+"""Fixtures several test files share: the config schema and the demo config, a tiny prepared
+dataset with initial weights for the tests of the workflow steps, and no network (sources)."""
 
 from __future__ import annotations
 
 import copy
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,16 @@ def tables() -> dict:
     from report_tables import make_tables
 
     return make_tables()
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No network: every URL opened is recorded and refused."""
+    opened = []
+
+    def refuse(request, *args, **kwargs):
+        opened.append(getattr(request, "full_url", request))
+        raise urllib.error.URLError("offline test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    return opened

@@ -86,8 +86,8 @@ ROWS = {  # id: (change, fragments of the message)
     "device": (lambda c: c.update(device="gpu"),
         ["{file}:1: device: 'gpu' does not match '^(auto|cpu|cuda"]),
     "no_arms": (demo(lambda e: e.update(arms=[])), [f"{AT}.arms: [] should be non-empty"]),
-    "dataset": (demo(lambda e: e.update(dataset="svhn")),
-        [f"{AT}.dataset: 'svhn' is not one of ['cifar10', 'fashion_mnist', 'mnist'"]),
+    "dataset": (demo(lambda e: e.update(dataset="stl10")),
+        [f"{AT}.dataset: 'stl10' is not one of ['cifar10', 'digits', 'fashion_mnist'"]),
     "rate": (section("pruning", rate=1.5),
         [f"{AT}.pruning.rate: 1.5 is greater than or equal to the maximum of 1"]),
     "no_model": (demo(lambda e: e.pop("model")),
@@ -229,7 +229,7 @@ def test_every_shipped_config_passes(config):
 
 
 def test_every_dataset_option_has_a_check():
-    options = {key for name in sources.SOURCES for key in runspec.dataset_options(name)}
+    options = {key for name in sources.names() for key in runspec.dataset_options(name)}
     assert options == set(DATASET_OPTIONS)
 
 

@@ -7,7 +7,6 @@ import pickle
 import shutil
 import tarfile
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 import torch
 
 from blth import data, safefiles, sources
+from blth.sources import _idx as idx_reader
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
@@ -38,7 +38,7 @@ def _idx(path, array, magic=None):
 @pytest.fixture
 def idx_folder(tmp_path, monkeypatch):
     """A tiny Fashion-MNIST IDX folder (20 train / 10 test images) and the sizes to expect."""
-    monkeypatch.setattr(sources, "FASHION_MNIST", {"train": 20, "t10k": 10})
+    monkeypatch.setattr(idx_reader, "SPLITS", {"train": 20, "t10k": 10})
     folder = tmp_path / "fashion-mnist"
     folder.mkdir()
     rng = np.random.default_rng(0)
@@ -130,7 +130,7 @@ def test_an_incomplete_idx_folder_names_what_is_missing(idx_folder, tmp_path):
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="dataset-fashion-mnist not installed")
 def test_the_real_fashion_mnist_passes_and_a_swapped_copy_does_not(tmp_path):
-    xtr, ytr, xte, yte = sources.fashion_mnist(DEBIAN_FASHION_MNIST)
+    xtr, ytr, xte, yte = sources.get("fashion_mnist").read(DEBIAN_FASHION_MNIST)
     assert xtr.shape == (60_000, 1, 28, 28) and len(yte) == 10_000 and ytr.max() == 9
     for f in DEBIAN_FASHION_MNIST.iterdir():
         (tmp_path / f.name).symlink_to(f)
@@ -139,20 +139,7 @@ def test_the_real_fashion_mnist_passes_and_a_swapped_copy_does_not(tmp_path):
         DEBIAN_FASHION_MNIST / "t10k-images-idx3-ubyte.gz"
     )
     with pytest.raises(safefiles.DamagedFile, match="has 60000 of 28x28 \\(is it the t10k file"):
-        sources.fashion_mnist(tmp_path)
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """No network: every URL opened is recorded and refused."""
-    opened = []
-
-    def refuse(request, *args, **kwargs):
-        opened.append(getattr(request, "full_url", request))
-        raise urllib.error.URLError("offline test")
-
-    monkeypatch.setattr(urllib.request, "urlopen", refuse)
-    return opened
+        sources.get("fashion_mnist").read(tmp_path)
 
 
 @pytest.fixture
@@ -245,6 +232,7 @@ def failing_download(monkeypatch):
         ("cifar10", "cifar-10-batches-py", "CIFAR-10"),
         ("fashion_mnist", "FashionMNIST", "Fashion-MNIST"),
         ("mnist", "MNIST", "MNIST"),
+        ("svhn", "train_32x32.mat", "SVHN"),
     ],
 )
 @pytest.mark.parametrize("root_existed", [False, True])

@@ -10,19 +10,22 @@ from blth import fingerprint
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def clear_caches():
+    for cached in (fingerprint.fingerprint, fingerprint.module_fingerprint):
+        cached.cache_clear()
+    fingerprint._analysis.cache_clear()
+    fingerprint._content.cache_clear()
+
+
 @pytest.fixture
 def package(tmp_path, monkeypatch):
     """A throwaway copy of src/blth that the fingerprint reads instead of the real one."""
     copy = tmp_path / "blth"
     shutil.copytree(ROOT / "src" / "blth", copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(fingerprint, "PACKAGE_DIR", copy)
-    fingerprint.fingerprint.cache_clear()
-    fingerprint._analysis.cache_clear()
-    fingerprint._content.cache_clear()
+    clear_caches()
     yield copy
-    fingerprint.fingerprint.cache_clear()
-    fingerprint._analysis.cache_clear()
-    fingerprint._content.cache_clear()
+    clear_caches()
 
 
 def names(script: str) -> set[str]:
@@ -34,10 +37,13 @@ def names(script: str) -> set[str]:
 
 
 def again(script: str) -> str:
-    fingerprint.fingerprint.cache_clear()
-    fingerprint._analysis.cache_clear()
-    fingerprint._content.cache_clear()
+    clear_caches()
     return fingerprint.fingerprint(ROOT / "scripts" / script)
+
+
+def source_again(name: str) -> str:
+    clear_caches()
+    return fingerprint.module_fingerprint(f"blth.sources.{name}")
 
 
 def test_training_follows_lazy_imports_and_named_files(package):
@@ -141,3 +147,51 @@ def test_other_calls_still_count(tmp_path):
     first.write_text(base)
     second.write_text(base + "print(x)\n")
     assert fingerprint.fingerprint(first) != fingerprint.fingerprint(second)
+
+
+JOBS = ("train.py", "prepare_data.py", "evaluate.py")
+
+
+def test_no_job_imports_a_dataset_source(package):
+    """Sources are loaded by name (blth.sources.get): the prepare_data rule adds its dataset's."""
+    for script in JOBS:
+        assert not {n for n in names(script) if n.startswith("sources/")} - {"sources/__init__.py"}
+    found = {str(p.relative_to(package)) for p in fingerprint.module_files("blth.sources.mnist")}
+    assert found == {
+        "__init__.py",
+        "safefiles.py",
+        "sources/__init__.py",
+        "sources/_download.py",
+        "sources/_idx.py",
+        "sources/mnist.py",
+    }
+
+
+def test_adding_a_dataset_source_changes_no_job(package):
+    before = {script: again(script) for script in JOBS}
+    (package / "sources" / "newset.py").write_text(
+        "AUGMENT = False\n\n\ndef read(root, **_):\n    return ()\n"
+    )
+    assert {script: again(script) for script in JOBS} == before
+
+
+def test_a_source_edit_changes_that_source_only(package):
+    train, digits, cifar10 = again("train.py"), source_again("digits"), source_again("cifar10")
+    path = package / "sources" / "cifar10.py"
+    path.write_text(path.read_text() + "\nEDIT = 1\n")
+    assert source_again("cifar10") != cifar10
+    assert source_again("digits") == digits and again("train.py") == train
+
+
+def test_an_edit_of_the_idx_reader_changes_the_idx_sources(package):
+    before = {name: source_again(name) for name in ("fashion_mnist", "mnist", "cifar10")}
+    path = package / "sources" / "_idx.py"
+    path.write_text(path.read_text() + "\nEDIT = 1\n")
+    after = {name: source_again(name) for name in before}
+    assert after["fashion_mnist"] != before["fashion_mnist"]
+    assert after["mnist"] != before["mnist"] and after["cifar10"] == before["cifar10"]
+
+
+def test_an_unknown_module_is_refused(package):
+    with pytest.raises(ValueError, match="'blth.sources.nothing' is not a module of blth"):
+        fingerprint.module_files("blth.sources.nothing")

@@ -25,7 +25,7 @@ def defaults_of(function: typing.Callable) -> dict:
 
 
 def test_datasets_are_the_sources(config_schema):
-    assert experiment_schema(config_schema)["dataset"]["enum"] == list(sources.SOURCES)
+    assert experiment_schema(config_schema)["dataset"]["enum"] == sources.names()
 
 
 def test_model_pattern_is_the_model_registrys(config_schema):

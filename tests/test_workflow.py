@@ -70,15 +70,15 @@ def test_demo_plans_every_arm_chain_branch_and_level(demo_config):
     assert train == expected
 
 
+def synthetic_with_digits_ood(e: dict) -> None:
+    e.update(dataset="synthetic", dataset_options={"shape": [1, 8, 8]})
+    e["evaluation"]["shift"]["ood"] = ["digits", "uniform_noise"]
+
+
 def test_an_out_of_distribution_dataset_is_prepared_for_every_evaluation(demo_config, tmp_path):
     """``evaluation.shift.ood: [digits]`` for a synthetic study of digits' shape: digits is
     prepared once, with its own default options, and every evaluation job reads it."""
-
-    def change(e):
-        e.update(dataset="synthetic", dataset_options={"shape": [1, 8, 8]})
-        e["evaluation"]["shift"]["ood"] = ["digits", "uniform_noise"]
-
-    config = with_config(demo_config, tmp_path, change)
+    config = with_config(demo_config, tmp_path, synthetic_with_digits_ood)
     out = dry_run("--configfile", config, "--forceall", "--quiet", "rules")
     assert re.search(r"^prepare_data\s+2$", out, re.M)  # synthetic and digits
     evaluations = int(re.search(r"^evaluate\s+(\d+)", out, re.M).group(1))
@@ -111,6 +111,31 @@ def test_corruptions_read_from_a_folder_are_inputs_of_every_evaluation(demo_conf
     assert len(reading) == evaluations
     assert all(f"{folder}/fog.npy" in i and f"{folder}/labels.npy" in i for i in reading)
     assert not any("frost" in i for i in inputs)
+
+
+def test_a_source_edit_reruns_its_datasets_preparation_only(demo_config, tmp_path):
+    """A synthetic study with digits out of distribution prepares both; then adding a source,
+    or editing code neither reads (the IDX reader), reruns nothing, and editing digits' source
+    reruns its prepare_data job alone (the rule adds its dataset's source fingerprint)."""
+    work = copy_repo(tmp_path / "repo")
+    with_config(demo_config, work, synthetic_with_digits_ood)
+    data = ["results/demo/data/synthetic.safetensors", "results/demo/data/digits.safetensors"]
+
+    def planned(*args: str) -> list[str]:
+        command = [*SNAKEMAKE, "--configfile", "config.yaml", *args, *data]
+        out = subprocess.run(command, cwd=work, env=env_for(work), capture_output=True, text=True)
+        assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+        return re.findall(r"^\s+output: (.*)$", out.stdout, re.M)
+
+    planned("--cores", "1")
+    sources = work / "src" / "blth" / "sources"
+    (sources / "newset.py").write_text("AUGMENT = False\n\n\ndef read(root):\n    return ()\n")
+    with (sources / "_idx.py").open("a") as f:
+        f.write("\nEDIT = 1\n")
+    assert planned("-n") == []
+    with (sources / "digits.py").open("a") as f:
+        f.write("\nEDIT = 1\n")
+    assert planned("-n") == [data[1]]
 
 
 @pytest.mark.demo

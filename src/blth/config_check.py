@@ -80,11 +80,11 @@ def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
 
 def _shift(at: KeyPath, exp: dict) -> Iterator[Problem]:
     """Out-of-distribution sets: noise images or a known dataset other than the experiment's."""
-    datasets = ", ".join(sources.SOURCES)
+    known = sources.names()
     for i, name in enumerate(exp["evaluation"]["shift"]["ood"]):
         key = (*at, "evaluation", "shift", "ood", i)
-        if name != NOISE_IMAGES and name not in sources.SOURCES:
-            yield key, f"{name!r} is neither {NOISE_IMAGES!r} nor a dataset ({datasets})"
+        if name != NOISE_IMAGES and name not in known:
+            yield key, f"{name!r} is neither {NOISE_IMAGES!r} nor a dataset ({', '.join(known)})"
         elif name == exp["dataset"]:
             yield key, f"{name!r} is the experiment's own dataset, not out of distribution"
 
@@ -162,7 +162,7 @@ def _integer(value: object, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
-# What each option of a data source (a keyword of a blth.sources function) accepts: (test, what
+# What each option of a data source (a keyword of a blth.sources reader) accepts: (test, what
 # is expected). Checked here, not in blth.sources, so that no job's code fingerprint changes.
 DATASET_OPTIONS: dict[str, tuple[Callable[[object], bool], str]] = {
     "test_fraction": (

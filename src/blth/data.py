@@ -20,8 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import safefiles
-from blth.sources import SOURCES
+from blth import safefiles, sources
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +60,8 @@ _SPLITS = ("train_x", "train_y", "test_x", "test_y")
 def prepare(name: str, root: str | Path, path: str | Path, **options: object) -> ImageData:
     """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``;
     ``options``: the source's keywords (blth.sources)."""
-    if name not in SOURCES:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(SOURCES)}")
-    source, augment = SOURCES[name]
-    xtr, ytr, xte, yte = source(Path(root), **options)
+    source = sources.get(name)
+    xtr, ytr, xte, yte = source.read(Path(root), **options)
     arrays: dict[str, np.ndarray] = {
         "train_x": np.ascontiguousarray(xtr, dtype=np.uint8),
         "train_y": np.asarray(ytr, dtype=np.int64),
@@ -72,7 +69,7 @@ def prepare(name: str, root: str | Path, path: str | Path, **options: object) ->
         "test_y": np.asarray(yte, dtype=np.int64),
     }
     classes = int(max(arrays["train_y"].max(), arrays["test_y"].max())) + 1
-    safefiles.write(path, arrays, {"name": name, "augment": augment, "classes": classes})
+    safefiles.write(path, arrays, {"name": name, "augment": source.AUGMENT, "classes": classes})
     log.info(
         "dataset %s: %d train / %d test images of shape %s -> %s",
         name,

@@ -5,6 +5,8 @@ functions: lazy imports run too), with the ``__init__`` of every package on the 
 non-Python files a module names by a string literal (``noise.c``). Python files count as
 their syntax tree without docstrings, so comments, docstrings and formatting change nothing;
 other files count byte for byte. Torch-free: the workflow computes these when it builds the DAG.
+A module's fingerprint (:func:`module_fingerprint`) follows the same from that module: for code a
+job loads by name, which no import statement reaches (its dataset's source, blth.sources).
 """
 
 from __future__ import annotations
@@ -123,9 +125,21 @@ def _analysis(path: Path, module: str) -> tuple[frozenset[str], frozenset[Path]]
 def files(script: str | Path) -> list[Path]:
     """Every file whose content decides what ``script`` does: itself, the package modules it
     imports (transitively), their packages' ``__init__`` files and the files they name."""
-    script = Path(script).resolve()
+    return _reached([(Path(script).resolve(), "__main__")])
+
+
+def module_files(module: str) -> list[Path]:
+    """:func:`files` of package module ``module`` (``blth.sources.cifar10``), its packages'
+    ``__init__`` files included."""
+    if module_file(module) is None:
+        raise ValueError(f"{module!r} is not a module of {PACKAGE} ({PACKAGE_DIR})")
+    chain = (*_parents(module), module)
+    return _reached([(path, name) for name in chain if (path := module_file(name)) is not None])
+
+
+def _reached(todo: list[tuple[Path, str]]) -> list[Path]:
+    """The files ``todo`` ((path, module name) pairs) lead to through imports and names."""
     seen: set[Path] = set()
-    todo: list[tuple[Path, str]] = [(script, "__main__")]
     while todo:
         path, module = todo.pop()
         if path in seen:
@@ -155,10 +169,20 @@ def _content(path: Path) -> bytes:
 @functools.cache
 def fingerprint(script: str | Path) -> str:
     """16 hex digits that change exactly when the code :func:`files` finds changes."""
-    digest = hashlib.sha256()
     script = Path(script).resolve()
+    return _digest(files(script), script)
+
+
+@functools.cache
+def module_fingerprint(module: str) -> str:
+    """16 hex digits that change exactly when the code :func:`module_files` finds changes."""
+    return _digest(module_files(module))
+
+
+def _digest(paths: list[Path], script: Path | None = None) -> str:
+    digest = hashlib.sha256()
     # The script first, then the package in path order: where the checkout lies does not count.
-    for path in sorted(files(script), key=lambda path: (path != script, path)):
+    for path in sorted(paths, key=lambda path: (path != script, path)):
         name = "<script>" if path == script else str(path.relative_to(PACKAGE_DIR))
         digest.update(name.encode() + b"\0" + hashlib.sha256(_content(path)).digest())
     return digest.hexdigest()[:16]

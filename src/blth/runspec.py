@@ -180,7 +180,7 @@ def train_hparams(values: dict) -> TrainHparams:
 
 def dataset_options(name: str) -> dict:
     """The options of data source ``name`` (blth.sources) and their defaults."""
-    parameters = inspect.signature(sources.SOURCES[name][0]).parameters.values()
+    parameters = inspect.signature(sources.get(name).read).parameters.values()
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 

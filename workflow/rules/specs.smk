@@ -8,11 +8,18 @@ def code(script):
     return fingerprint.fingerprint(SCRIPTS / f"{script}.py")
 
 
+def data_code(dataset):
+    """prepare_data's code and that of ``dataset``'s source, which the script loads by
+    name (blth.sources): editing a source reruns its dataset's prepare_data only."""
+    source = fingerprint.module_fingerprint(sources.module(dataset))
+    return f"{code('prepare_data')}+{source}"
+
+
 def data_spec(w):
     """The experiment's dataset with its options, or an out-of-distribution one with none."""
     own = exp(w)["dataset"] == w.dataset
     source = exp(w) if own else {"dataset": w.dataset, "dataset_options": {}}
-    return runspec.data_spec(source, code("prepare_data")).params()
+    return runspec.data_spec(source, data_code(w.dataset)).params()
 
 
 def init_spec(w):

@@ -1,0 +1,51 @@
+"""Dataset sources: one module per dataset, found by name and imported only when used.
+
+Each public module ``blth.sources.<name>`` is the dataset ``<name>``: it defines
+``read(root, **options)`` -> (train_x, train_y, test_x, test_y), uint8 [N, C, H, W] images and
+integer [N] labels 0..K-1 read (or downloaded) from folder ``root``, its options typed keywords
+with defaults, and ``AUGMENT``: whether training augments it (random crop + flip).
+
+Nothing here imports them by an import statement: a job's code fingerprint (blth.fingerprint)
+follows those, so adding a source changes no job's code, and the ``prepare_data`` rule adds the
+fingerprint of its own dataset's module (:func:`module`) alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class DownloadFailed(RuntimeError):
+    """torchvision could not download a dataset; what it had started is removed."""
+
+
+class Source(Protocol):
+    """A source module, as :func:`get` returns it."""
+
+    AUGMENT: bool
+
+    def read(self, root: Path, /, **options: Any) -> tuple[np.ndarray, ...]: ...
+
+
+def names() -> list[str]:
+    """The datasets, sorted: this package's modules whose names do not start with ``_``."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def module(name: str) -> str:
+    """The dotted name of dataset ``name``'s module (``blth.sources.cifar10``)."""
+    known = names()
+    if name not in known:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")
+    return f"{__name__}.{name}"
+
+
+def get(name: str) -> Source:
+    """The source module of dataset ``name``, imported now."""
+    return cast(Source, importlib.import_module(module(name)))
