@@ -1,0 +1,76 @@
+"""An experiment's robustness summary (``evaluation.shift``), computed from its tables: per arm,
+the dense network beside its sparsest matching IMP ticket, on the clean test set, under the
+corruptions at each severity (accuracy and ECE, mean over corruptions), and telling each
+out-of-distribution set apart (AUROC of each score).
+
+``python -m blth.report.robustness TABLES`` prints it as Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from blth.report.registry import Tables
+from blth.report.shift import detection_frame, severity_frame
+from blth.report.tables import TICKET_KEYS, imp_main, load_tables, pool_seeds
+
+LEADING = ["model", "arm", "ticket", "level", "% weights", "clean acc", "clean ECE"]
+PERCENT = ("% weights", "clean acc", "acc s")  # columns (or column prefixes) in percent
+
+
+def summary(tables: Tables, tolerance: float = 0.5) -> pd.DataFrame:
+    """One row per model, arm and ticket (dense, sparsest matching): the columns of
+    :data:`LEADING`, then ``acc s<k>`` and ``ECE s<k>`` per severity k (mean over the
+    corruptions), then ``AUROC <set>: <score>``; accuracies in percent, mean over seeds."""
+    severities = severity_frame(tables["shift"], tables["runs"], tolerance)
+    if severities.empty:
+        return pd.DataFrame(columns=LEADING)
+    clean = pool_seeds(imp_main(tables["runs"]), ["acc_mean", "ece"]).set_index(TICKET_KEYS)
+    detection = detection_frame(tables["ood"], tables["runs"]).set_index(TICKET_KEYS)
+    rows = []
+    for (model, arm, level, ticket), group in severities.groupby([*TICKET_KEYS, "ticket"]):
+        point = clean.loc[(model, arm, level)]
+        row = {"model": model, "arm": arm, "ticket": ticket, "level": level}
+        row["% weights"] = point["pct_remaining"]
+        row |= {"clean acc": 100 * point["acc_mean"], "clean ECE": point["ece"]}
+        by_severity = group.groupby("severity")[["acc", "ece"]].mean()
+        row |= {f"acc s{k}": 100 * v for k, v in by_severity["acc"].items()}
+        row |= {f"ECE s{k}": v for k, v in by_severity["ece"].items()}
+        if (model, arm, level) in detection.index:
+            found = detection.loc[[(model, arm, level)]]
+            row |= {f"AUROC {p}": v for p, v in zip(found["panel"], found["auroc"], strict=True)}
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values(["model", "arm", "level"], ignore_index=True)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """``frame`` as a Markdown table: percentages with one decimal, ECE and AUROC with three."""
+
+    def cell(column: str, value: object) -> str:
+        if isinstance(value, str) or column == "level":
+            return str(value)
+        if pd.isna(value):
+            return "—"
+        return f"{value:.1f}" if column.startswith(PERCENT) else f"{value:.3f}"
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    for record in frame.to_dict("records"):
+        lines.append("| " + " | ".join(cell(c, record[c]) for c in frame.columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the robustness summary of the tables folder given on the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", help="an experiment's tables folder")
+    parser.add_argument("--tolerance", type=float, default=0.5, help="match tolerance (pts)")
+    args = parser.parse_args(argv)
+    sys.stdout.write(markdown(summary(load_tables(args.tables), args.tolerance)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
