@@ -1,0 +1,62 @@
+"""The committed Fashion-MNIST shift study (docs/results/fashion_mnist_shift/): its tables
+follow the contract and hold every row its config asks for, and its README's summary is the one
+`blth.report.robustness` computes from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from blth.artefacts import TABLES, read_rows
+from blth.report import robustness
+from blth.report.tables import load_tables
+from blth.shift import SCORES
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "docs/results/fashion_mnist_shift"
+CONFIG = yaml.safe_load((RESULTS / "config.yaml").read_text())
+STUDY = CONFIG["experiments"]["fashion_mnist_shift"]
+SHIFT = STUDY["evaluation"]["shift"]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_committed_table_follows_the_contract(name):
+    assert read_rows(RESULTS / "tables" / f"{name}.parquet", name)
+
+
+def test_the_config_is_the_shipped_one():
+    shipped = yaml.safe_load((ROOT / "config/fashion_mnist_shift.yaml").read_text())
+    assert CONFIG == shipped
+
+
+def levels() -> set[tuple[str, int]]:
+    return {(arm, level) for arm in STUDY["arms"] for level in range(STUDY["levels"] + 1)}
+
+
+def test_every_level_has_each_corrupted_set_and_each_detection_score():
+    shift = read_rows(RESULTS / "tables/shift.parquet", "shift")
+    got = [(r["arm"], r["level"], r["corruption"], r["severity"]) for r in shift]
+    assert len(got) == len(set(got))
+    assert set(got) == {
+        (arm, level, corruption, severity)
+        for arm, level in levels()
+        for corruption in SHIFT["corruptions"]
+        for severity in SHIFT["severities"]
+    }
+    ood = read_rows(RESULTS / "tables/ood.parquet", "ood")
+    got = [(r["arm"], r["level"], r["ood"], r["score"]) for r in ood]
+    assert len(got) == len(set(got))
+    scores = {arm: SCORES if arm.startswith("bnn") else SCORES[:2] for arm in STUDY["arms"]}
+    assert set(got) == {
+        (arm, level, name, score)
+        for arm, level in levels()
+        for name in SHIFT["ood"]
+        for score in scores[arm]
+    }
+
+
+def test_readme_summary_is_computed_from_the_tables():
+    table = robustness.markdown(robustness.summary(load_tables(RESULTS / "tables")))
+    assert table in (RESULTS / "README.md").read_text(), "the README's summary is out of date"
