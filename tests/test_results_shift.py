@@ -28,7 +28,7 @@ def test_committed_table_follows_the_contract(name):
 
 def test_the_config_is_the_shipped_one():
     shipped = yaml.safe_load((ROOT / "config/fashion_mnist_shift.yaml").read_text())
-    assert CONFIG == shipped
+    assert shipped == CONFIG
 
 
 def levels() -> set[tuple[str, int]]:
