@@ -31,27 +31,31 @@ def test_the_config_is_the_shipped_one():
     assert shipped == CONFIG
 
 
-def levels() -> set[tuple[str, int]]:
-    return {(arm, level) for arm in STUDY["arms"] for level in range(STUDY["levels"] + 1)}
+def levels() -> set[tuple[str, int, int]]:
+    """(arm, seed, level) of every IMP ticket of the study."""
+    every = range(STUDY["levels"] + 1)
+    return {
+        (arm, seed, level) for arm in STUDY["arms"] for seed in STUDY["seeds"] for level in every
+    }
 
 
 def test_every_level_has_each_corrupted_set_and_each_detection_score():
     shift = read_rows(RESULTS / "tables/shift.parquet", "shift")
-    got = [(r["arm"], r["level"], r["corruption"], r["severity"]) for r in shift]
+    got = [(r["arm"], r["seed"], r["level"], r["corruption"], r["severity"]) for r in shift]
     assert len(got) == len(set(got))
     assert set(got) == {
-        (arm, level, corruption, severity)
-        for arm, level in levels()
+        (arm, seed, level, corruption, severity)
+        for arm, seed, level in levels()
         for corruption in SHIFT["corruptions"]
         for severity in SHIFT["severities"]
     }
     ood = read_rows(RESULTS / "tables/ood.parquet", "ood")
-    got = [(r["arm"], r["level"], r["ood"], r["score"]) for r in ood]
+    got = [(r["arm"], r["seed"], r["level"], r["ood"], r["score"]) for r in ood]
     assert len(got) == len(set(got))
     scores = {arm: SCORES if arm.startswith("bnn") else SCORES[:2] for arm in STUDY["arms"]}
     assert set(got) == {
-        (arm, level, name, score)
-        for arm, level in levels()
+        (arm, seed, level, name, score)
+        for arm, seed, level in levels()
         for name in SHIFT["ood"]
         for score in scores[arm]
     }
