@@ -12,11 +12,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
-OUT=${OUT:-$ROOT/benchmarks/gpu-$(hostname -s)-$(date +%Y%m%d-%H%M).jsonl}
+RESULT=${RESULT:-$ROOT/benchmarks/gpu-$(hostname -s)-$(date +%Y%m%d-%H%M).jsonl}
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}  # one GPU: the sharing cases share it
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader >&2 || true
 start=$(date +%s)
 # the budget stops starting cases after 7 minutes; timeout is the hard stop at 8
-timeout "${TIMEOUT:-480}" "$PYTHON" -m blth.bench.epoch --device cuda --budget-s 420 --out "$OUT" "$@"
-echo "gpu.sh: $(( $(date +%s) - start )) s, results in $OUT" >&2
+timeout "${TIMEOUT:-480}" "$PYTHON" -m blth.bench.epoch --device cuda --budget-s 420 --out "$RESULT" "$@"
+echo "gpu.sh: $(( $(date +%s) - start )) s, results in $RESULT" >&2

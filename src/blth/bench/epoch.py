@@ -7,13 +7,15 @@ case, flushed as it is measured: identity and context fields (:func:`describe`),
 (ok, refused, error, skipped) and the timing fields. ``jobs > 1`` cases run that many processes
 on one device at once (:mod:`blth.bench.share`), as ``BLTH_JOBS_PER_GPU`` does.
 
-``python -m blth.bench.epoch [--quick] [--device auto|cpu|cuda] [--budget-s S] [--out FILE]``
+``python -m blth.bench.epoch [--quick] [--device auto|cpu|cuda] [--budget-s S] [--max-timed-s S]
+[--out FILE]``
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import sys
 import time
@@ -124,12 +126,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--budget-s", type=float, default=420.0, help="stop starting cases after")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument(
+        "--max-timed-s",
+        type=float,
+        help="time longer epochs over this many seconds and scale (default: the sizes')",
+    )
     p.add_argument("--out", help="also append the JSON lines to this file")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(gpus.select_device(args.device, "blth.bench.epoch"))
     plan, sizes = (QUICK_PLAN, SIZES["quick"]) if args.quick else (PLAN, SIZES["full"])
+    if args.max_timed_s is not None:
+        sizes = dataclasses.replace(sizes, max_timed_s=args.max_timed_s)
     with open(args.out, "a") if args.out else contextlib.nullcontext() as out:
 
         def emit(row: dict) -> None:
