@@ -70,3 +70,20 @@ def test_find_matches_the_case_alone():
     row = bench_epoch.describe(case, sizes, torch.device("cpu")) | {"status": "ok"}
     assert epoch_plan.find([row], case) is row
     assert epoch_plan.find([row], epoch_plan.Case("resnet20", "stacked", amp=False)) is None
+
+
+def test_a_bayesian_compile_is_not_started_in_less_than_its_measured_compile_time():
+    rows = []
+    compiled = epoch_plan.Case("resnet20", "stacked", compile=True)  # > 195 s on an H200
+    sizes = epoch_plan.SIZES["quick"]
+    bench_epoch.run([compiled], sizes, torch.device("cpu"), 200.0, rows.append)
+    assert rows[0]["status"] == "skipped" and "may need 242" in rows[0]["reason"]
+
+
+def test_from_case_resumes_the_plan(tmp_path: Path):
+    out = tmp_path / "rows.jsonl"
+    first = len(epoch_plan.QUICK_PLAN) - 1
+    argv = ["--quick", "--device", "cpu", "--threads", "1", "--budget-s", "0"]
+    assert bench_epoch.main([*argv, "--from-case", str(first), "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["model"], r["jobs"]) for r in rows] == [("resnet20", 2)]  # the plan's last case

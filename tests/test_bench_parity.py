@@ -55,3 +55,15 @@ def test_command_line_writes_the_summary_and_prints_the_comparison(tmp_path: Pat
     other.write_text(json.dumps({"devices": ["cpu"], "rows": []}))
     assert parity.main([str(gpu), "--against", str(other)]) == 1
     assert "no run of" in capsys.readouterr().err
+
+
+def test_any_seed_pairs_two_one_seed_studies(tmp_path: Path):
+    seed0 = parity.summarise(_tables(tmp_path / "s0", "cpu"))
+    seed1 = parity.summarise(_tables(tmp_path / "s1", "cpu", shift=0.005))
+    for row in seed1["rows"]:
+        row["seed"] = 1
+    assert parity.compare(seed1, seed0)[0] == []  # no run in common
+    lines, unmatched = parity.compare(seed1, seed0, any_seed=True)
+    assert not unmatched and all(ln["mean_diff_pts"] == pytest.approx(0.5) for ln in lines)
+    with pytest.raises(ValueError, match="one-seed"):
+        parity.compare(seed1, {"rows": seed0["rows"] + seed1["rows"]}, any_seed=True)

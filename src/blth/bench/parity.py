@@ -6,7 +6,7 @@ agree bit for bit: the weight noise comes from another generator (blth's CPU ker
 torch's CUDA Philox) and the GPU trains under bf16 autocast. What should hold is that no model,
 arm, chain or branch differs by more than the seed-to-seed spread of such a small study.
 
-``python -m blth.bench.parity TABLES [--out SUMMARY.json] [--against OTHER.json]``
+``python -m blth.bench.parity TABLES [--out SUMMARY.json] [--against OTHER.json [--any-seed]]``
 """
 
 from __future__ import annotations
@@ -36,18 +36,24 @@ def summarise(tables: Path) -> dict[str, Any]:
     return {"tables": str(tables), "devices": sorted({r["device"] for r in rows}), "rows": rows}
 
 
-def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> tuple[list[Row], list[str]]:
+def compare(
+    ours: dict[str, Any], theirs: dict[str, Any], any_seed: bool = False
+) -> tuple[list[Row], list[str]]:
     """Per model × arm × chain × branch: the mean test accuracy of each side over the runs both
     have, and the mean and largest difference (ours − theirs, percentage points). Also the keys
-    of runs only one side has."""
-    index = {_key(r): r for r in theirs["rows"]}
-    ours_keys = {_key(r) for r in ours["rows"]}
+    of runs only one side has. ``any_seed``: pair runs whatever their seed (two one-seed
+    studies: the seed-to-seed spread to hold a device's differences against)."""
+    key = _key_without_seed if any_seed else _key
+    index = {key(r): r for r in theirs["rows"]}
+    if len(index) < len(theirs["rows"]):
+        raise ValueError("any_seed pairs one-seed studies only: theirs has several seeds")
+    ours_keys = {key(r) for r in ours["rows"]}
     unmatched = [f"only in ours: {k}" for k in sorted(ours_keys - index.keys())]
     unmatched += [f"only in theirs: {k}" for k in sorted(index.keys() - ours_keys)]
     groups: dict[tuple[str, ...], list[tuple[Row, Row]]] = defaultdict(list)
     for row in ours["rows"]:
-        if _key(row) in index:
-            groups[tuple(row[c] for c in GROUP)].append((row, index[_key(row)]))
+        if key(row) in index:
+            groups[tuple(row[c] for c in GROUP)].append((row, index[key(row)]))
     lines = []
     for group, pairs in sorted(groups.items()):
         diffs = [100 * (a["acc_mean"] - b["acc_mean"]) for a, b in pairs]
@@ -90,19 +96,24 @@ def _key(row: Row) -> tuple[Any, ...]:
     return tuple(row[c] for c in KEY)
 
 
+def _key_without_seed(row: Row) -> tuple[Any, ...]:
+    return tuple(row[c] for c in KEY if c != "seed")
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
     p = argparse.ArgumentParser(prog="python -m blth.bench.parity", description=__doc__)
     p.add_argument("tables", type=Path, help="a study's tables/ folder")
     p.add_argument("--out", type=Path, help="write the summary (JSON) here")
     p.add_argument("--against", type=Path, help="a summary of the same study on another device")
+    p.add_argument("--any-seed", action="store_true", help="pair runs whatever their seed")
     args = p.parse_args(argv)
     ours = summarise(args.tables)
     if args.out:
         args.out.write_text(json.dumps(ours, indent=1) + "\n")
     if args.against:
         theirs = json.loads(args.against.read_text())
-        lines, unmatched = compare(ours, theirs)
+        lines, unmatched = compare(ours, theirs, args.any_seed)
         label = " + ".join(ours["devices"]), " + ".join(theirs["devices"])
         print(markdown(lines, *label))
         for line in unmatched:
