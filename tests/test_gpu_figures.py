@@ -34,9 +34,10 @@ def test_minutes_per_level_table_is_the_measured_epochs():
             measured = epochs[model, kind]
             assert float(cell) == round(measured["level_min_est"], 1), (model, kind)
             assert abs(float(epoch_s) - measured["epoch_s"]) < 0.051, (model, kind)
-        paper = epochs[model, "det"]["paper_min_per_level"], epochs[model, "stacked"][
-            "paper_min_per_level"
-        ]
+        paper = (
+            epochs[model, "det"]["paper_min_per_level"],
+            epochs[model, "stacked"]["paper_min_per_level"],
+        )
         assert cells[4] == f"{paper[0]} / {paper[1]}"
 
 
