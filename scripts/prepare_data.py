@@ -11,4 +11,5 @@ from blth.runspec import DataSpec
 
 logs.setup()
 spec = DataSpec.from_params(snakemake.params.spec)
-data.prepare(spec.dataset, snakemake.config["data_root"], snakemake.output[0], **spec.options)
+root, out = snakemake.config["data_root"], snakemake.output[0]
+data.prepare(spec.dataset, root, out, subset=spec.subset, **spec.options)

@@ -184,12 +184,16 @@ EXPLICIT_DEFAULTS = {
     "pruning": {"rate": 0.2, "rewind_epoch": 0},
     "model_options": {},
     "dataset_options": {"classes": 10, "seed": 0},
+    "dataset_subset": None,
 }
 
 
 def explicit_defaults(exp: dict) -> None:
     for section, values in EXPLICIT_DEFAULTS.items():
-        exp.setdefault(section, {}).update(values)
+        if values is None:
+            exp[section] = values
+        else:
+            exp.setdefault(section, {}).update(values)
 
 
 @dataclasses.dataclass
@@ -270,6 +274,8 @@ ROWS = [
             "AUGMENT = False\n\n\ndef read(root):\n    return ()\n")),
     Row("edit of another dataset's source (`sources/cifar10.py`)", NOTHING,
         files=edit("src/blth/sources/cifar10.py", None, "\nEDITED = True\n")),
+    Row("`dataset_subset`", lambda rule, wc: True,
+        config=lambda c: study(c).update(dataset_subset={"train": 30})),
     Row("edit of the study's dataset source (`sources/synthetic.py`)", lambda rule, wc: True,
         files=edit("src/blth/sources/synthetic.py", None, "\nEDITED = True\n")),
     Row("edit of the job server (`jobserver/server.py`)", NOTHING,

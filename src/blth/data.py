@@ -57,9 +57,16 @@ class ImageData:
 _SPLITS = ("train_x", "train_y", "test_x", "test_y")
 
 
-def prepare(name: str, root: str | Path, path: str | Path, **options: object) -> ImageData:
+def prepare(
+    name: str,
+    root: str | Path,
+    path: str | Path,
+    subset: dict[str, int | None] | None = None,
+    **options: object,
+) -> ImageData:
     """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``;
-    ``options``: the source's keywords (blth.sources)."""
+    ``subset``: the config's ``dataset_subset`` ({train, test: images or None, seed}), a fixed
+    class-stratified subset of each split; ``options``: the source's keywords (blth.sources)."""
     source = sources.get(name)
     xtr, ytr, xte, yte = source.read(Path(root), **options)
     arrays: dict[str, np.ndarray] = {
@@ -69,16 +76,44 @@ def prepare(name: str, root: str | Path, path: str | Path, **options: object) ->
         "test_y": np.asarray(yte, dtype=np.int64),
     }
     classes = int(max(arrays["train_y"].max(), arrays["test_y"].max())) + 1
+    subset = subset or {}
+    for split in ("train", "test"):
+        size = subset.get(split)
+        if size is None:
+            continue
+        labels = arrays[f"{split}_y"]
+        if size > len(labels):
+            raise ValueError(
+                f"dataset_subset.{split}: {size} images asked, but {name}'s {split} split has "
+                f"{len(labels)}"
+            )
+        keep = stratified_subset(labels, size, subset.get("seed") or 0)
+        for key in (f"{split}_x", f"{split}_y"):
+            arrays[key] = np.ascontiguousarray(arrays[key][keep])
+        log.info("dataset %s: %d of %d %s images (dataset_subset)", name, size, len(labels), split)
     safefiles.write(path, arrays, {"name": name, "augment": source.AUGMENT, "classes": classes})
     log.info(
         "dataset %s: %d train / %d test images of shape %s -> %s",
         name,
-        len(ytr),
-        len(yte),
+        len(arrays["train_y"]),
+        len(arrays["test_y"]),
         arrays["train_x"].shape[1:],
         path,
     )
     return load(path)
+
+
+def stratified_subset(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``size`` of ``labels`` [N], each class represented in proportion to
+    its share (within one image), drawn at random with ``seed``."""
+    order = np.random.default_rng(seed).permutation(len(labels))
+    _, inverse, counts = np.unique(labels[order], return_inverse=True, return_counts=True)
+    rank = np.zeros(len(order))  # the position of each drawn image among those of its class
+    for cls in range(len(counts)):
+        rank[inverse == cls] = np.arange(counts[cls])
+    # take classes in turn, each as often as its share: a class's k-th image at (k + ½)/count
+    share_position = (rank + 0.5) / counts[inverse]
+    return np.sort(order[np.argsort(share_position, kind="stable")[:size]])
 
 
 def load(path: str | Path) -> ImageData:

@@ -83,10 +83,12 @@ class Spec:
 
 @dataclass(frozen=True)
 class DataSpec(Spec):
-    """A prepared dataset: the source and its options (not the folder it is read from)."""
+    """A prepared dataset: the source, its options and the subset of it that is used (not the
+    folder it is read from)."""
 
     dataset: str
     options: dict
+    subset: dict | None  # {train, test: images or None for all, seed}; None: the whole dataset
     code: str
 
 
@@ -185,7 +187,8 @@ def dataset_options(name: str) -> dict:
 
 
 def data_spec(exp: dict, code: str) -> DataSpec:
-    """The prepared data of experiment ``exp``: its source's options with defaults filled."""
+    """The prepared data of experiment ``exp``: its source's options with defaults filled, and
+    its ``dataset_subset`` (absent from an out-of-distribution set's ``exp``)."""
     name = exp["dataset"]
     defaults = dataset_options(name)
     unknown = sorted(set(exp["dataset_options"]) - set(defaults))
@@ -194,7 +197,10 @@ def data_spec(exp: dict, code: str) -> DataSpec:
             f"dataset_options {unknown} do not apply to dataset {name!r} "
             f"(allowed: {sorted(defaults) or 'none'})"
         )
-    return DataSpec(name, _canonical({**defaults, **exp["dataset_options"]}), code)
+    subset = exp.get("dataset_subset")
+    if subset is not None:
+        subset = _canonical({"train": None, "test": None, "seed": 0, **subset})
+    return DataSpec(name, _canonical({**defaults, **exp["dataset_options"]}), subset, code)
 
 
 def _model(exp: dict) -> tuple[str, dict]:

@@ -16,7 +16,8 @@ def data_code(dataset):
 
 
 def data_spec(w):
-    """The experiment's dataset with its options, or an out-of-distribution one with none."""
+    """The experiment's dataset with its options and subset, or an out-of-distribution one
+    whole, with no options."""
     own = exp(w)["dataset"] == w.dataset
     source = exp(w) if own else {"dataset": w.dataset, "dataset_options": {}}
     return runspec.data_spec(source, data_code(w.dataset)).params()
