@@ -24,6 +24,8 @@ EXPECTED_FIGURES = [
     "nll_ece",
     "training_curves",
     "matching_summary",
+    "selective_aurc",
+    "risk_coverage",
     "ood_detection",
     "shift_calibration",
 ]
@@ -115,10 +117,17 @@ def with_ticket_search(rows):
 def make_tables(levels=4, seeds=(0,)):
     keys = run_keys(levels, seeds)
     runs = pd.DataFrame(with_ticket_search([run_row(*k) for k in keys]))
-    epochs, layers, calibration, shift, ood = [], [], [], [], []
+    epochs, layers, calibration, shift, ood, selective = [], [], [], [], [], []
     for key in keys:
         ident = identity_row(*key)
         frac = 0.8 ** ident["level"]
+        scores = ["max_probability", "entropy"] if ident["bayesian"] else ["max_probability"]
+        for score in scores:
+            for coverage in (0.5, 1.0):
+                risk = 0.1 * coverage + 0.002 * ident["level"]
+                aurc = 0.05 + 0.002 * ident["level"]
+                selective.append({**ident, "score": score, "coverage": coverage, "risk": risk})
+                selective[-1]["aurc"] = aurc
         for severity in (1, 5):
             ece = 0.02 * severity + 0.001 * ident["level"]
             shift.append(
@@ -181,6 +190,7 @@ def make_tables(levels=4, seeds=(0,)):
         "calibration": pd.DataFrame(calibration),
         "shift": pd.DataFrame(shift),
         "ood": pd.DataFrame(ood),
+        "selective": pd.DataFrame(selective),
     }
 
 

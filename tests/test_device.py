@@ -11,7 +11,7 @@ import torch
 from tiny_data import tiny_images
 
 from blth import gpus, hardware, safefiles, train
-from blth.artefacts import EVALUATION_TABLES
+from blth.artefacts import EVALUATION_TABLES, PREDICTIONS
 from blth.hparams import BayesHparams, TrainHparams
 from blth.lottery import masks
 from blth.models import build
@@ -73,6 +73,7 @@ def test_evaluation_header_is_the_first_log_line(caplog, tmp_path):
     safefiles.write(data_path, arrays, {"name": "tiny", "augment": False, "classes": 10})
     spec = EvalSpec("lenet_300_100", {}, None, 8, True, EVALUATION, 0, [0], "code")
     out = {t: str(tmp_path / "evaluation" / f"{t}.parquet") for t in EVALUATION_TABLES}
+    out["predictions"] = str(tmp_path / "evaluation" / PREDICTIONS)
     final, mask = str(tmp_path / "final.safetensors"), str(tmp_path / "mask.safetensors")
     with caplog.at_level(logging.INFO):
         threads = torch.get_num_threads()

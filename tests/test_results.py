@@ -24,6 +24,8 @@ STUDY = yaml.safe_load((RESULTS / "config.yaml").read_text())["experiments"]["fa
 
 @pytest.mark.parametrize("name", TABLES)
 def test_committed_table_follows_the_contract(name):
+    if name == "selective" and not (RESULTS / "tables" / f"{name}.parquet").exists():
+        pytest.skip("the study was evaluated before selective prediction (blth 0.3)")
     rows = read_rows(RESULTS / "tables" / f"{name}.parquet", name)
     shift = STUDY.get("evaluation", {}).get("shift", {})
     asked = shift.get("corruptions") if name == "shift" else shift.get("ood")

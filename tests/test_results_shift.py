@@ -23,6 +23,8 @@ SHIFT = STUDY["evaluation"]["shift"]
 
 @pytest.mark.parametrize("name", TABLES)
 def test_committed_table_follows_the_contract(name):
+    if name == "selective" and not (RESULTS / "tables" / f"{name}.parquet").exists():
+        pytest.skip("the study was evaluated before selective prediction (blth 0.3)")
     assert read_rows(RESULTS / "tables" / f"{name}.parquet", name)
 
 

@@ -76,6 +76,7 @@ def evaluate(tiny_data, tiny_inits, tmp_path, kind, shift, ood_paths=None, folde
     mask = tmp_path / "mask.safetensors"
     lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
     out = {t: str(tmp_path / f"{t}.parquet") for t in artefacts.EVALUATION_TABLES}
+    out["predictions"] = str(tmp_path / artefacts.PREDICTIONS)
     spec = EvalSpec(
         TINY_MODEL,
         {},

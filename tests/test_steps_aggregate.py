@@ -33,6 +33,7 @@ EVALUATION = (
 BIN = {"bin": 0, "lower": 0.0, "upper": 1.0, "count": 3, "mean_confidence": 0.5, "accuracy": 0.5}
 LAYER = {"name": "fc1", "index": 0, "n_weights": 10, "n_remaining": 5}
 SHIFT = {"corruption": "contrast", "severity": 5, "acc": 0.4, "nll": 2.0, "ece": 0.3}
+SELECTIVE = {"score": "max_probability", "coverage": 0.5, "risk": 0.1, "aurc": 0.05}
 
 
 def epochs(accs: list[float], seconds: float = 2.0) -> list[dict]:
@@ -62,6 +63,7 @@ def write_series(root: Path, arm: str, branch: str, levels: list[int], rows_per_
         "calibration": [{"level": lvl, **BIN} for lvl in levels],
         "layers": [{"level": lvl, **LAYER} for lvl in levels],
         "shift": [{"level": lvl, **SHIFT} for lvl in levels],
+        "selective": [{"level": lvl, **SELECTIVE} for lvl in levels],
         "ood": [],  # a series evaluated without an out-of-distribution set
     }
     for table, rows in per_level.items():
@@ -104,7 +106,7 @@ def test_every_run_gets_its_evaluation_and_training_summary(tmp_path):
     assert first["best_test_acc"] == pytest.approx(0.5) and first["best_epoch"] == 1
     assert first["train_seconds"] == 4.0 and first["epochs"] == 2
     assert len(tables["epochs"]) == 8 and len(tables["layers"]) == len(tables["calibration"]) == 4
-    assert len(tables["shift"]) == 4 and tables["ood"] == []
+    assert len(tables["shift"]) == len(tables["selective"]) == 4 and tables["ood"] == []
     # a transplant's ticket search: the deterministic IMP trainings of the levels below it
     assert tables["runs"][3]["ticket_search_seconds"] == 8.0
     assert math.isnan(tables["runs"][0]["ticket_search_seconds"])

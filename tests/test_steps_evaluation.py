@@ -1,4 +1,5 @@
-"""The evaluation step: repeated test passes of a series' final weights, its three tables."""
+"""The evaluation step: repeated test passes of a series' final weights, its tables and its
+stored predictions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 import torch
 from conftest import TINY_MODEL
 
-from blth import artefacts
+from blth import artefacts, predictions, selective
 from blth.models import build
 from blth.runspec import EvalSpec, MaskSpec
 from blth.steps import evaluation, lottery
@@ -32,6 +33,7 @@ def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
     mask = tmp_path / "mask.safetensors"
     lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
     out = {t: str(tmp_path / f"{t}.parquet") for t in artefacts.EVALUATION_TABLES}
+    out["predictions"] = str(tmp_path / artefacts.PREDICTIONS)
     bayes = BAYES if kind == "bnn" else None
     evaluation.evaluate(
         spec(bayes, [0, 1]), str(tiny_data), [init] * 2, [str(mask)] * 2, out, 1, "cpu"
@@ -52,6 +54,21 @@ def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
     assert runs[0]["stored_parameters"] == dense * (2 if bayes else 1)
     bins = artefacts.read_rows(out["calibration"], artefacts.evaluation_table("calibration"))
     assert len(bins) == 2 * EV["ece_bins"]
+    # the stored predictions give the reported numbers back
+    stored = predictions.load(out["predictions"])
+    assert sorted(stored.levels) == [0, 1] and stored.samples == runs[0]["samples"]
+    level = stored.levels[1]
+    assert level.probs.shape == (runs[1]["passes"], len(stored.labels), 3)
+    hits = (level.probs.float().argmax(2) == stored.labels).float().mean(1)
+    assert float(hits.mean()) == pytest.approx(runs[1]["acc_mean"], abs=1e-6)
+    assert float(hits.std(unbiased=False)) == pytest.approx(runs[1]["acc_std"], abs=1e-6)
+    # selective prediction: a risk per score and coverage, the full coverage's is the error
+    scored = artefacts.read_rows(out["selective"], artefacts.evaluation_table("selective"))
+    scores = {r["score"] for r in scored}
+    assert scores == (set(selective.SCORES) if bayes else {selective.MAX_PROBABILITY})
+    assert len(scored) == 2 * len(scores) * len(selective.COVERAGES)
+    full = [r for r in scored if r["level"] == 1 and r["coverage"] == 1.0]
+    assert all(r["risk"] == pytest.approx(1 - runs[1]["acc_mean"], abs=1e-6) for r in full)
 
 
 def test_summarize_averages_the_passes():

@@ -16,6 +16,8 @@ import yaml
 from conftest import REPO
 from workdir import copy_repo, env_for
 
+from blth import predictions
+from blth.artefacts import PREDICTIONS
 from blth.lottery.branches import BRANCHES, MAIN, RANDOM_BRANCHES
 
 ROOT = REPO
@@ -153,8 +155,15 @@ def test_demo_tables_have_every_run(demo_config):
     assert last.between(0.8 ** e["levels"] - 0.01, 0.8 ** e["levels"] + 0.01).all()
     assert (main[main.level == 0].best_test_acc > 0.9).all()
     assert runs.loc[runs.branch == "transplant", "ticket_search_seconds"].gt(0).all()
-    for name in ("epochs", "layers", "calibration"):
+    for name in ("epochs", "layers", "calibration", "selective"):
         assert pq.read_metadata(tables / f"{name}.parquet").num_rows > len(runs)
+    # every series keeps its test predictions; they give the reported accuracy back
+    stored = predictions.load(ROOT / "results/demo/evaluation/bnn-snr/s0/imp/main" / PREDICTIONS)
+    assert sorted(stored.levels) == list(range(e["levels"] + 1))
+    snr = main[main.arm == "bnn-snr"].set_index("level")
+    for level, pred in stored.levels.items():
+        hits = pred.probs.float().argmax(2) == stored.labels
+        assert float(hits.float().mean()) == pytest.approx(snr.acc_mean[level], abs=2e-3)
     assert (ROOT / "results/demo/report/accuracy_mace.svg").stat().st_size > 1000
 
 

@@ -97,12 +97,20 @@ SHIFT_COLUMNS = [
 ]
 # ... and how well a score separates an out-of-distribution set from the test set.
 OOD_COLUMNS = [("ood", S), ("score", S), ("auroc", F), ("aupr", F)]
+# Selective prediction (blth.selective): per confidence score and coverage, the selective risk,
+# with the score's area under the whole risk-coverage curve.
+SELECTIVE_COLUMNS = [("score", S), ("coverage", F), ("risk", F), ("aurc", F)]
 LEVEL = [("level", I)]
 
 SHIFT_TABLES = ("shift", "ood")  # empty unless evaluation.shift asks for them
-TABLES = ("runs", "epochs", "layers", "calibration", *SHIFT_TABLES)  # results/*/tables/
-EVALUATION_TABLES = ("runs", "calibration", "layers", *SHIFT_TABLES)  # one evaluation job's
+# Tables a study may leave empty: shift and ood without evaluation.shift, and selective in a
+# study evaluated before blth 0.4 (whose tables folder lacks it).
+OPTIONAL_TABLES = ("selective", *SHIFT_TABLES)
+# The tables of results/*/tables/, and those one evaluation job writes (per level).
+TABLES = ("runs", "epochs", "layers", "calibration", "selective", *SHIFT_TABLES)
+EVALUATION_TABLES = ("runs", "calibration", "layers", "selective", *SHIFT_TABLES)
 RUN_EPOCHS = "run_epochs"  # one training job's epoch log
+PREDICTIONS = "predictions.safetensors"  # an evaluation's test predictions (blth.predictions)
 
 
 def evaluation_table(table: str) -> str:
@@ -115,6 +123,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "epochs": pa.schema(IDENTITY + EPOCH_COLUMNS),
     "layers": pa.schema(IDENTITY + LAYER_COLUMNS),
     "calibration": pa.schema(IDENTITY + BIN_COLUMNS),
+    "selective": pa.schema(IDENTITY + SELECTIVE_COLUMNS),
     "shift": pa.schema(IDENTITY + SHIFT_COLUMNS),
     "ood": pa.schema(IDENTITY + OOD_COLUMNS),
     # per-job artefacts, without identity (a job's path says which run it is)
@@ -122,6 +131,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS + COST_COLUMNS),
     evaluation_table("layers"): pa.schema(LEVEL + LAYER_COLUMNS),
     evaluation_table("calibration"): pa.schema(LEVEL + BIN_COLUMNS),
+    evaluation_table("selective"): pa.schema(LEVEL + SELECTIVE_COLUMNS),
     evaluation_table("shift"): pa.schema(LEVEL + SHIFT_COLUMNS),
     evaluation_table("ood"): pa.schema(LEVEL + OOD_COLUMNS),
 }

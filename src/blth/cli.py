@@ -52,11 +52,12 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from blth.artefacts import SHIFT_TABLES
+    from blth.artefacts import OPTIONAL_TABLES
     from blth.report import FIGURES, chart_or_placeholder, load_tables, save
 
     tables = load_tables(args.tables)
-    missing = [name for name, frame in tables.items() if frame.empty and name not in SHIFT_TABLES]
+    empty = [name for name, frame in tables.items() if frame.empty]
+    missing = [name for name in empty if name not in OPTIONAL_TABLES]
     if missing:
         print(f"error: {args.tables} has no {', '.join(missing)} table", file=sys.stderr)
         return 2

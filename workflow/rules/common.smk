@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from snakemake.utils import validate
 
 from blth import config_check, fingerprint, runspec, sources
-from blth.artefacts import EVALUATION_TABLES, TABLES
+from blth.artefacts import EVALUATION_TABLES, PREDICTIONS, TABLES
 from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES

@@ -1,7 +1,8 @@
 rule evaluate:
     """Repeated stochastic test passes of the final weights of one series of runs (every level
-    of a chain or branch): accuracy, calibration, sparsity, inference cost and, with
-    evaluation.shift, corrupted and out-of-distribution sets. Reruns without retraining.
+    of a chain or branch): accuracy, calibration, selective prediction, sparsity, inference cost
+    and, with evaluation.shift, corrupted and out-of-distribution sets; the test predictions are
+    kept (blth.predictions). Reruns without retraining.
     """
     input:
         data=data_file,
@@ -11,6 +12,7 @@ rule evaluate:
         folder_corruptions=folder_corruption_files,
     output:
         **{table: f"{EVALUATION_DIR}/{table}.parquet" for table in EVALUATION_TABLES},
+        predictions=f"{EVALUATION_DIR}/{PREDICTIONS}",
     log:
         "results/{experiment}/logs/evaluate/{arm}/s{seed}/{chain}/{branch}.log",
     conda:

@@ -14,6 +14,7 @@ figures' frames), :mod:`~blth.report.encodings` (shared encodings, tooltips and 
 
 from __future__ import annotations
 
+from blth.report import selective as _selective_figures  # noqa: F401 (registers its figures)
 from blth.report import shift as _shift_figures  # noqa: F401 (registers its figures)
 from blth.report.charts import FIGURES, NEEDS, REGISTRY, build
 from blth.report.output import no_data_chart, save

@@ -16,6 +16,7 @@ from blth.report import frames as fr
 from blth.report import summaries as sm
 from blth.report.encodings import (
     REMAINING_TOOLTIP,
+    arm_color,
     color,
     curve_chart,
     facet,
@@ -53,7 +54,7 @@ def layer_sparsity(tables: Tables, tolerance: float) -> Chart | None:
     data = fr.sparsest_layers(tables["layers"])
     if data.empty:
         return None
-    col = color("arm", "arm", ordered(data["arm"], first=DET_ARM), black=DET_ARM)
+    col = arm_color(data)
     x = alt.X("index:Q", title="layer index")
     y = alt.Y("pct_remaining:Q", title="% of layer weights remaining")
     tooltip = tooltips(

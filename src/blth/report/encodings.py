@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from blth.report.registry import Chart
+from blth.report.tables import DET_ARM
 
 PALETTE = [
     "#4c78a8",
@@ -68,6 +69,11 @@ def color(field: str, title: str, domain: list[str], black: str | None = None) -
     )
 
 
+def arm_color(frame: pd.DataFrame) -> alt.Color:
+    """Colour by the arms of ``frame``, the deterministic one first and black."""
+    return color("arm", "arm", ordered(frame["arm"], first=DET_ARM), black=DET_ARM)
+
+
 def level_color() -> alt.Color:
     """Ordinal colour of the pruning level (viridis: dense to sparse)."""
     return alt.Color("level:O", title="level", scale=alt.Scale(scheme="viridis"))
@@ -92,6 +98,21 @@ def line_and_points(
     return [
         base.mark_line(strokeWidth=1.5).encode(x=x, y=y, color=colour),
         base.mark_point(filled=True, size=size).encode(x=x, y=y, color=colour, tooltip=tooltip),
+    ]
+
+
+def ticket_layers(
+    x: alt.X, y: alt.Y, colour: alt.Color, tooltip: list[alt.Tooltip], tickets: list[str]
+) -> list[alt.Chart]:
+    """A line per ``series`` (coloured by arm, dashed by ``ticket`` in the order ``tickets``)
+    and its filled points, which carry the tooltip."""
+    dash = alt.StrokeDash("ticket:N", title="ticket", sort=tickets)
+    base = alt.Chart()
+    return [
+        base.mark_line(strokeWidth=1.5).encode(
+            x=x, y=y, color=colour, strokeDash=dash, detail="series:N"
+        ),
+        base.mark_point(filled=True, size=24).encode(x=x, y=y, color=colour, tooltip=tooltip),
     ]
 
 

@@ -25,6 +25,29 @@ TRANSPLANTED = "transplant (det ticket → VI)"
 COST_METRICS = ["acc_mean", "predictive_macs", "storage_bytes"]
 
 
+SERIES_KEYS = ["model", "arm", "chain", "branch", "level"]
+
+
+def with_remaining(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """IMP main rows of ``table`` with their run's ``remaining_fraction``."""
+    keys = [*SERIES_KEYS, "seed"]
+    remaining = runs[[*keys, "remaining_fraction"]]
+    return imp_main(table).merge(remaining, on=keys, how="inner")
+
+
+def dense_and_sparsest(table: pd.DataFrame, runs: pd.DataFrame, tolerance: float) -> pd.DataFrame:
+    """The IMP main rows of ``table`` at each arm's dense level 0 and its sparsest matching
+    ticket (every seed), with ``ticket`` = :data:`DENSE` or :data:`SPARSEST`; empty when no
+    ticket matches."""
+    match = matching_table(runs, tolerance)
+    data = imp_main(table)
+    if match.empty or data.empty:
+        return data.iloc[0:0].assign(ticket=pd.Series(dtype=str))
+    levels = pd.concat([match[["model", "arm"]].assign(level=0), match[["model", "arm", "level"]]])
+    chosen = data.merge(levels.drop_duplicates(), on=TICKET_KEYS)
+    return chosen.assign(ticket=np.where(chosen["level"] == 0, DENSE, SPARSEST))
+
+
 def sparsest_layers(layers: pd.DataFrame) -> pd.DataFrame:
     """Layer-wise remaining fraction at each (model, arm)'s sparsest IMP main level.
 

@@ -4,38 +4,27 @@ per-experiment registry: detection AUROC against % remaining, ECE against severi
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
 import pandas as pd
 
 from blth.report.charts import REGISTRY
 from blth.report.encodings import (
     REMAINING_TOOLTIP,
-    color,
+    arm_color,
     facet,
     line_and_points,
-    ordered,
+    ticket_layers,
     tooltips,
     x_remaining,
 )
-from blth.report.frames import DENSE, SPARSEST
+from blth.report.frames import DENSE, SERIES_KEYS, SPARSEST, dense_and_sparsest, with_remaining
 from blth.report.registry import Chart, Tables
-from blth.report.summaries import matching_table
-from blth.report.tables import DET_ARM, TICKET_KEYS, imp_main, pool_seeds
-
-SERIES_KEYS = ["model", "arm", "chain", "branch", "level"]
-
-
-def _with_remaining(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
-    """IMP main rows of ``table`` with their run's ``remaining_fraction``."""
-    keys = [*SERIES_KEYS, "seed"]
-    remaining = runs[[*keys, "remaining_fraction"]]
-    return imp_main(table).merge(remaining, on=keys, how="inner")
+from blth.report.tables import TICKET_KEYS, pool_seeds
 
 
 def detection_frame(ood: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """AUROC and AUPR per model, arm, level, out-of-distribution set and score (IMP tickets,
     mean over seeds), with ``panel`` = "<set>: <score>"."""
-    data = _with_remaining(ood, runs)
+    data = with_remaining(ood, runs)
     pooled = pool_seeds(data, ["auroc", "aupr"], [*SERIES_KEYS, "ood", "score"])
     return pooled.assign(panel=pooled["ood"] + ": " + pooled["score"])
 
@@ -43,16 +32,12 @@ def detection_frame(ood: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 def severity_frame(shift: pd.DataFrame, runs: pd.DataFrame, tolerance: float) -> pd.DataFrame:
     """ECE and accuracy per corruption and severity of the dense (level 0) and the sparsest
     matching IMP ticket of every arm, mean over seeds; ``ticket`` says which."""
-    match = matching_table(runs, tolerance)
-    data = imp_main(shift)
-    if match.empty or data.empty:
+    chosen = dense_and_sparsest(shift, runs, tolerance)
+    if chosen.empty:
         return pd.DataFrame(columns=[*TICKET_KEYS, "corruption", "severity", "ticket", "ece"])
-    levels = pd.concat([match[["model", "arm"]].assign(level=0), match[["model", "arm", "level"]]])
-    chosen = data.merge(levels.drop_duplicates(), on=TICKET_KEYS)
-    pooled = chosen.groupby([*TICKET_KEYS, "corruption", "severity"], as_index=False)[
+    pooled = chosen.groupby([*TICKET_KEYS, "ticket", "corruption", "severity"], as_index=False)[
         ["ece", "acc"]
     ].mean()
-    pooled["ticket"] = np.where(pooled["level"] == 0, DENSE, SPARSEST)
     pooled["series"] = pooled["arm"] + ", " + pooled["ticket"]
     return pooled
 
@@ -65,7 +50,7 @@ def ood_detection(tables: Tables, tolerance: float) -> Chart | None:
         return None
     x = x_remaining(frame["pct_remaining"])
     y = alt.Y("auroc:Q", title="AUROC (out of distribution vs test set)")
-    col = color("arm", "arm", ordered(frame["arm"], first=DET_ARM), black=DET_ARM)
+    col = arm_color(frame)
     tip = tooltips(
         "model:N", "arm:N", "panel:N", "level:Q", REMAINING_TOOLTIP,
         alt.Tooltip("auroc:Q", format=".3f"), alt.Tooltip("aupr:Q", format=".3f"),
@@ -82,18 +67,11 @@ def shift_calibration(tables: Tables, tolerance: float) -> Chart | None:
         return None
     x = alt.X("severity:O", title="severity")
     y = alt.Y("ece:Q", title="ECE")
-    col = color("arm", "arm", ordered(frame["arm"], first=DET_ARM), black=DET_ARM)
-    dash = alt.StrokeDash("ticket:N", title="ticket", sort=[DENSE, SPARSEST])
+    col = arm_color(frame)
     tip = tooltips(
         "model:N", "arm:N", "ticket:N", "level:Q", "corruption:N", "severity:O",
         alt.Tooltip("ece:Q", format=".3f"), alt.Tooltip("acc:Q", format=".3f"),
     )  # fmt: skip
-    base = alt.Chart()
-    layers = [
-        base.mark_line(strokeWidth=1.5).encode(
-            x=x, y=y, color=col, strokeDash=dash, detail="series:N"
-        ),
-        base.mark_point(filled=True, size=28).encode(x=x, y=y, color=col, tooltip=tip),
-    ]
+    layers = ticket_layers(x, y, col, tip, [DENSE, SPARSEST])
     title = "ECE under corruption: dense vs sparsest matching ticket (rows: corruption)"
     return facet(layers, frame, title, row="corruption")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blth import artefacts
+from blth import artefacts, selective
 from blth.lottery import masks
 from blth.runspec import EvalSpec, bayes_hparams
 from blth.shift import DEFAULTS
@@ -133,19 +133,21 @@ def evaluate(
 ) -> None:
     """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
     and write ``out[table]`` for every table of EVALUATION_TABLES (shift and ood are empty
-    unless ``evaluation.shift`` asks; ``ood_paths``: the data file of each out-of-distribution
-    dataset it names; ``folder_paths``: the file of each corruption it reads from a folder).
+    unless ``evaluation.shift`` asks) and the test predictions to ``out["predictions"]``
+    (blth.predictions). ``ood_paths``: the data file of each out-of-distribution dataset it
+    names; ``folder_paths``: the file of each corruption it reads from a folder;
     ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops at once if it cannot
     use a GPU."""
     import torch
 
-    from blth import cost, data, gpus, hardware
+    from blth import cost, data, gpus, hardware, predictions
     from blth.models import build
 
     torch.set_num_threads(max(1, threads))
     bayes = bayes_hparams(spec.bayes)
     samples = bayes.eval_samples if bayes else 1
     rows: dict[str, list[dict]] = {table: [] for table in artefacts.EVALUATION_TABLES}
+    kept: dict[int, predictions.LevelPredictions] = {}
     job = str(Path(out["runs"]).parent)
     with gpus.job_device(device, job, gpus_declared) as device:
         images = data.load(data_path)
@@ -172,6 +174,9 @@ def evaluate(
             costs = cost.cost_columns(structure, remaining, bayes is not None, samples)
             rows["runs"].append({"level": level, **row, "samples": samples, **costs})
             rows["calibration"] += [{"level": level, **b} for b in bins]
+            scored = selective.selective_rows(probs, mi if bayes else None, images.test_y)
+            rows["selective"] += [{"level": level, **r} for r in scored]
+            kept[level] = predictions.LevelPredictions(probs, mi)
             rows["layers"] += [{"level": level, **r} for r in layers]
             shifted, detected = shift.evaluate_run(
                 net, sets, images, (probs, mi), bayes, shift_config["passes"], spec, device
@@ -192,3 +197,5 @@ def evaluate(
         log.info("%s: %s", job, hardware.peak_memory(device))  # the job server forks this job
     for table, table_rows in rows.items():
         artefacts.write_table(table_rows, out[table], artefacts.evaluation_table(table))
+    series = predictions.SeriesPredictions(images.test_y, kept, samples)
+    predictions.write(out["predictions"], series)
