@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from snakemake.utils import validate
+from test_paper_dag import PAPER, TOY, merged
 from workdir import copy_repo, env_for
 
 from blth import cli, fingerprint, runspec, sources
@@ -178,6 +179,21 @@ ROWS = {  # id: (change, fragments of the message)
          "prunable layers are ['hidden.0', 'hidden.1', 'fc']"]),
     "ignore_all": (section("pruning", ignore=["hidden.0", "hidden.1", "fc"]),
         [f"{AT}.pruning.ignore: ['fc', 'hidden.0', 'hidden.1'] leave nothing to prune"]),
+    # repeats and lists that run nothing
+    "seed_twice": (demo(lambda e: e.update(seeds=[0, 1, 0])),
+        [f"{AT}.seeds: [0] appear more than once"]),
+    "arm_twice": (demo(lambda e: e["branches"].update(arms=["det", "det"])),
+        [f"{AT}.branches.arms: ['det'] appear more than once"]),
+    "transplant_level_twice": (section("transplant", levels=[4, 8, 4]),
+        [f"{AT}.transplant.levels: [4] appear more than once"]),
+    "milestones_unsorted": (train(milestones=[6, 3]),
+        [f"{AT}.train.milestones: [6, 3] must rise strictly"]),
+    "milestones_twice": (train(milestones=[6, 3, 3]),
+        [f"{AT}.train.milestones: [6, 3, 3] must rise strictly (each one decays the rate once)"]),
+    "branch_arms_empty": (section("branches", arms=[]),
+        [f"{AT}.branches.arms: is empty, so the branches.levels [8] run no branch"]),
+    "branch_levels_empty": (section("branches", levels=[]),
+        [f"{AT}.branches.levels: is empty, so the branches.arms ['det', 'bnn-snr'] run no"]),
     # the YAML itself
     "duplicate_key": (RAW_DUPLICATE,
         [f"{{file}}:8: {AT}.model is set twice (also on line 7); only the last would count"]),
@@ -226,6 +242,14 @@ def test_a_command_line_override_is_named_as_such(tmp_path):
 )
 def test_every_shipped_config_passes(config):
     checked(config)
+
+
+def test_the_paper_config_at_toy_scale_passes(tmp_path):
+    """tests/data/overlays/paper_toy.yaml, layered over config/config.yaml (test_paper_dag)."""
+    paper, toy = (yaml.safe_load((ROOT / p).read_text()) for p in (PAPER, TOY))
+    path = tmp_path / "layered.yaml"
+    path.write_text(yaml.safe_dump(merged(paper, toy)))
+    checked(path)
 
 
 def test_every_dataset_option_has_a_check():

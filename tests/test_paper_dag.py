@@ -1,6 +1,6 @@
-"""The paper's study (config/config.yaml) end to end at toy scale (tests/data/paper_toy.yaml):
-ResNet-20, VGG-11 and ViT-tiny, every arm, LRR, every branch kind and the transplants, through
-Snakemake to the tables; every run there with finite metrics."""
+"""The paper's study (config/config.yaml) end to end at toy scale (layered with
+tests/data/overlays/paper_toy.yaml): ResNet-20, VGG-11 and ViT-tiny, every arm, LRR, every branch
+kind and the transplants, through Snakemake to the tables; every run there with finite metrics."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from blth.artefacts import read_rows
 from blth.lottery.branches import MAIN, RANDOM_BRANCHES, TRANSPLANT
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPER, TOY = "config/config.yaml", "tests/data/paper_toy.yaml"
+PAPER, TOY = "config/config.yaml", "tests/data/overlays/paper_toy.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 METRICS = ("acc_mean", "best_test_acc", "nll", "brier", "ece", "mace", "remaining_fraction")
 

@@ -63,6 +63,7 @@ def check_experiments(config: Mapping, origins: Origins) -> None:
 
 
 def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    yield from _repeats(at, exp)
     yield from _arms(at, exp)
     yield from _levels(at, exp)
     specs = list(_specs(at, exp))
@@ -111,6 +112,33 @@ def _folder_corruptions(at: KeyPath, exp: dict) -> Iterator[Problem]:
             yield key, f"{shift_files.path(folder, name)} does not exist"
         elif name in shift["corruptions"]:
             yield key, f"{name!r} is computed too ({dotted((*at, 'corruptions'))}): keep one"
+
+
+# Lists whose entries name runs: a repeat would run nothing new, or (milestones) decay twice.
+SETS = (("seeds",), ("arms",), ("lrr", "arms"), ("branches", "arms"), ("branches", "levels"))
+SETS += (("branches", "kinds"), ("transplant", "levels"), ("evaluation", "shift", "ood"))
+
+
+def _repeats(at: KeyPath, exp: dict) -> Iterator[Problem]:
+    """No list of runs names one twice; milestones rise; branch arms and levels come together."""
+    for path in SETS:
+        values = exp
+        for key in path:
+            values = values[key]
+        twice = sorted({v for v in values if values.count(v) > 1}, key=str)
+        if twice:
+            yield (*at, *path), f"{twice} appear more than once"
+    milestones = exp["train"].get("milestones", [])
+    if list(milestones) != sorted(set(milestones)):
+        yield (*at, "train", "milestones"), (
+            f"{milestones} must rise strictly (each one decays the rate once)"
+        )
+    branches = exp["branches"]
+    if bool(branches["arms"]) != bool(branches["levels"]):
+        given, empty = ("arms", "levels") if branches["arms"] else ("levels", "arms")
+        yield (*at, "branches", empty), (
+            f"is empty, so the branches.{given} {branches[given]} run no branch"
+        )
 
 
 def _arms(at: KeyPath, exp: dict) -> Iterator[Problem]:
