@@ -115,29 +115,40 @@ def _folder_corruptions(at: KeyPath, exp: dict) -> Iterator[Problem]:
 
 
 # Lists whose entries name runs: a repeat would run nothing new, or (milestones) decay twice.
-SETS = (("seeds",), ("arms",), ("lrr", "arms"), ("branches", "arms"), ("branches", "levels"))
-SETS += (("branches", "kinds"), ("transplant", "levels"), ("evaluation", "shift", "ood"))
+SETS: tuple[tuple[str, ...], ...] = (
+    ("seeds",),
+    ("arms",),
+    ("lrr", "arms"),
+    ("branches", "arms"),
+    ("branches", "levels"),
+    ("branches", "kinds"),
+    ("transplant", "levels"),
+    ("evaluation", "shift", "ood"),
+)
 
 
 def _repeats(at: KeyPath, exp: dict) -> Iterator[Problem]:
     """No list of runs names one twice; milestones rise; branch arms and levels come together."""
     for path in SETS:
-        values = exp
-        for key in path:
-            values = values[key]
+        section = exp
+        for key in path[:-1]:
+            section = section[key]
+        values: list[Any] = section[path[-1]]
         twice = sorted({v for v in values if values.count(v) > 1}, key=str)
         if twice:
             yield (*at, *path), f"{twice} appear more than once"
     milestones = exp["train"].get("milestones", [])
     if list(milestones) != sorted(set(milestones)):
-        yield (*at, "train", "milestones"), (
-            f"{milestones} must rise strictly (each one decays the rate once)"
+        yield (
+            (*at, "train", "milestones"),
+            (f"{milestones} must rise strictly (each one decays the rate once)"),
         )
     branches = exp["branches"]
     if bool(branches["arms"]) != bool(branches["levels"]):
         given, empty = ("arms", "levels") if branches["arms"] else ("levels", "arms")
-        yield (*at, "branches", empty), (
-            f"is empty, so the branches.{given} {branches[given]} run no branch"
+        yield (
+            (*at, "branches", empty),
+            (f"is empty, so the branches.{given} {branches[given]} run no branch"),
         )
 
 
