@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import blth
 
 SRC = str(Path(blth.__file__).resolve().parents[1])  # this checkout's src/, ahead of any install
@@ -80,3 +82,40 @@ def test_report_refuses_a_folder_without_tables(tmp_path, capsys):
 
     assert cli.main(["report", str(tmp_path), str(tmp_path / "out")]) == 2
     assert "has no runs, epochs, layers, calibration table" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        (None, "does not exist; expected a YAML file of settings"),
+        ("", "is empty; expected settings, key: value"),
+        ("- device: cpu\n", "holds a list; expected settings"),
+        ("cpu\n", "holds a single value ('cpu'); expected settings"),
+    ],
+)
+def test_check_config_names_a_missing_empty_or_non_mapping_file(tmp_path, capsys, text, fragment):
+    from blth import cli
+
+    path = tmp_path / "config.yaml"
+    if text is not None:
+        path.write_text(text)
+    assert cli.main(["check-config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "config.yaml: " in err and fragment in err
+
+
+@pytest.mark.parametrize("command", ["report", "robustness"])
+def test_a_missing_folder_or_a_damaged_table_is_named(tmp_path, capsys, command):
+    from blth import cli
+    from blth.report import robustness
+
+    def run(folder):
+        if command == "report":
+            return cli.main(["report", str(folder), str(tmp_path / "out")])
+        return robustness.main([str(folder)])
+
+    assert run(tmp_path / "nowhere") == 2
+    assert "nowhere is not a folder of tables" in capsys.readouterr().err
+    (tmp_path / "runs.parquet").write_bytes(b"PAR1 not parquet")
+    assert run(tmp_path) == 2
+    assert "runs.parquet: not a readable Parquet file" in capsys.readouterr().err

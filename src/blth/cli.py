@@ -55,7 +55,11 @@ def _report(args: argparse.Namespace) -> int:
     from blth.artefacts import OPTIONAL_TABLES
     from blth.report import FIGURES, chart_or_placeholder, load_tables, save
 
-    tables = load_tables(args.tables)
+    try:
+        tables = load_tables(args.tables)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     empty = [name for name, frame in tables.items() if frame.empty]
     missing = [name for name in empty if name not in OPTIONAL_TABLES]
     if missing:

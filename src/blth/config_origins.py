@@ -64,6 +64,9 @@ class Origins:
 
     def _read(self, file: Path) -> list[str]:
         name = _shown(file)
+        if not file.is_file():
+            what = "is a folder" if file.is_dir() else "does not exist"
+            raise _error([f"{name}: {what}; expected a YAML file of settings"])
         text = file.read_text(encoding="utf-8")
         self.places[()] = name
         try:
@@ -72,6 +75,9 @@ class Origins:
             if _is_json(text):  # Snakemake reads JSON first; JSON may hold what YAML refuses
                 return []
             raise _error([_syntax_error(name, err)]) from None
+        if not isinstance(root, yaml.MappingNode):
+            found = "is empty" if root is None else f"holds a {_kind(root)}"
+            raise _error([f"{name}: {found}; expected settings, key: value (e.g. experiments:)"])
         return list(_walk(root, (), name, self.places))
 
 
@@ -81,6 +87,10 @@ def _shown(file: Path) -> str:
         return str(file.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(file)
+
+
+def _kind(node: yaml.Node) -> str:
+    return "list" if isinstance(node, yaml.SequenceNode) else f"single value ({node.value!r})"
 
 
 def _is_json(text: str) -> bool:

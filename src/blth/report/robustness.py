@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tables", help="an experiment's tables folder")
     parser.add_argument("--tolerance", type=float, default=0.5, help="match tolerance (pts)")
     args = parser.parse_args(argv)
-    sys.stdout.write(markdown(summary(load_tables(args.tables), args.tolerance)))
+    try:
+        tables = load_tables(args.tables)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(markdown(summary(tables, args.tolerance)))
     return 0
 
 

@@ -48,16 +48,25 @@ def load_tables(
     paths (as Snakemake's ``input`` gives them); a table is named after its file stem
     (``runs.parquet`` -> ``"runs"``). Tables whose file does not exist come back as empty
     frames with the schema's columns, so every name of :data:`blth.artefacts.TABLES` is present.
+    A missing folder or an unreadable file is a ValueError that names it.
     """
     if isinstance(source, str | PathLike):
         directory = Path(source)
+        if not directory.is_dir():
+            raise ValueError(f"{directory} is not a folder of tables")
         paths = [directory / f"{name}.parquet" for name in TABLES]
     else:
         paths = [Path(p) for p in source]
     tables = {name: empty_table(name) for name in TABLES}
     for path in paths:
         if path.is_file():
-            tables[path.stem] = pd.read_parquet(path)
+            try:
+                tables[path.stem] = pd.read_parquet(path)
+            except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+                raise ValueError(
+                    f"{path}: not a readable Parquet file ({err}); delete it and rerun the "
+                    "workflow, which recomputes it"
+                ) from None
     return tables
 
 
