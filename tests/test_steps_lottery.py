@@ -38,6 +38,20 @@ def test_a_level_prunes_the_previous_final_weights_under_its_mask(dense_mask, ti
     assert kept == total - int(np.ceil(0.5 * total))
 
 
+def test_a_level_that_empties_a_layer_is_refused_and_writes_nothing(
+    dense_mask, tiny_inits, tmp_path
+):
+    init = str(tiny_inits["det"])
+    steep = MaskSpec(None, False, "magnitude", 0.999, None, "")
+    one_left = tmp_path / "L1.safetensors"  # 1024 hidden weights: ceil(0.999 · 1024) go
+    lottery.ticket_mask(steep, init, str(one_left), init, str(dense_mask))
+    assert masks.counts(masks.load_masks(one_left)) == (1024, 1)
+    out = tmp_path / "L2.safetensors"
+    with pytest.raises(ValueError, match=r"L2.safetensors: pruning at rate 0.999 leaves no weight"):
+        lottery.ticket_mask(steep, init, str(out), init, str(one_left))
+    assert not out.exists()
+
+
 def test_pruning_without_a_criterion_or_mask_is_refused(dense_mask, tiny_inits, tmp_path):
     init, out = str(tiny_inits["det"]), str(tmp_path / "L1.safetensors")
     with pytest.raises(ValueError, match="needs its mask and a spec with a criterion"):

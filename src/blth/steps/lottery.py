@@ -27,6 +27,13 @@ def ticket_mask(
         result = masks.dense_masks(state, names, meta["bayesian"])
     else:
         result = _pruned(spec, names, meta["bayesian"], previous_final, previous_mask)
+        emptied = [name for name, m in result.items() if not name.endswith(".bias") and not m.any()]
+        if emptied:
+            raise ValueError(
+                f"{out}: pruning at rate {spec.rate} leaves no weight in {emptied}: a network "
+                "with an empty layer predicts a constant. Lower pruning.rate or levels, or leave "
+                "the layer out (pruning.ignore)"
+            )
     masks.save_masks(result, out)
     total, kept = masks.counts(result)
     log.info(
