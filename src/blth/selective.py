@@ -23,24 +23,21 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from blth.metrics import PROB_FLOOR
+from blth.shift import SCORES
+from blth.shift.detection import scores as uncertainty_scores
 
 COVERAGES = tuple(round(0.05 * k, 2) for k in range(1, 21))  # the stored curve: 5 %, ..., 100 %
-# Confidence scores, each higher = more confident: the top probability of the predictive, and
-# for Bayesian networks minus its entropy and minus the mutual information (epistemic part).
-MAX_PROBABILITY, ENTROPY, MUTUAL_INFORMATION = "max_probability", "entropy", "mutual_information"
-SCORES = (MAX_PROBABILITY, ENTROPY, MUTUAL_INFORMATION)
+# Confidence scores: minus the uncertainty scores of out-of-distribution detection
+# (blth.shift.detection), so that higher = more confident and kept first: the top probability,
+# and for Bayesian networks minus the predictive entropy and minus the mutual information.
+MAX_PROBABILITY, ENTROPY, MUTUAL_INFORMATION = SCORES
 
 
 def confidences(mean_probs: Tensor, mi: Tensor | None) -> dict[str, Tensor]:
     """Each score's confidence [N] of the predictive ``mean_probs`` [N, C]; with the mutual
     information ``mi`` [N] (Bayesian networks) also the entropy and MI scores."""
-    probs = mean_probs.float()
-    out = {MAX_PROBABILITY: probs.max(dim=1).values}
-    if mi is not None:
-        entropy = -(probs * probs.clamp_min(PROB_FLOOR).log()).sum(dim=1)
-        out |= {ENTROPY: -entropy, MUTUAL_INFORMATION: -mi.float()}
-    return out
+    uncertainty = uncertainty_scores(mean_probs, mi)
+    return {name: -uncertainty[name] for name in (SCORES if mi is not None else SCORES[:1])}
 
 
 def expected_errors(confidence: Tensor, correct: Tensor) -> Tensor:

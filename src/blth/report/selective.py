@@ -20,7 +20,7 @@ from blth.report.encodings import (
 from blth.report.frames import DENSE, SERIES_KEYS, SPARSEST, dense_and_sparsest, with_remaining
 from blth.report.registry import Chart, Tables
 from blth.report.tables import TICKET_KEYS, pool_seeds
-from blth.selective import MAX_PROBABILITY
+from blth.shift import SCORES
 
 
 def aurc_frame(selective: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
@@ -33,9 +33,9 @@ def aurc_frame(selective: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
 def risk_coverage_frame(
     selective: pd.DataFrame, runs: pd.DataFrame, tolerance: float
 ) -> pd.DataFrame:
-    """Selective risk per coverage by the top probability, of each arm's dense network and its
-    sparsest matching IMP ticket, mean over seeds; ``ticket`` says which."""
-    chosen = dense_and_sparsest(selective[selective["score"] == MAX_PROBABILITY], runs, tolerance)
+    """Selective risk per coverage by the top probability (``SCORES[0]``), of each arm's dense
+    network and its sparsest matching IMP ticket, mean over seeds; ``ticket`` says which."""
+    chosen = dense_and_sparsest(selective[selective["score"] == SCORES[0]], runs, tolerance)
     if chosen.empty:
         return pd.DataFrame(columns=[*TICKET_KEYS, "ticket", "coverage", "risk", "series"])
     keys = [*TICKET_KEYS, "ticket", "coverage"]
