@@ -51,8 +51,8 @@ overlays=("$HERE/gpu_overlay.yaml")
 [ "$DEV" = cpu ] && overlays+=("$HERE/rehearsal_overlay.yaml")
 echo "data_root: $DATA" >"$WORK/data_root.yaml"
 overlays+=("$WORK/data_root.yaml")
-PRIMARY=(fmnist_resnet20 fmnist_vit_tiny)
-EXPERIMENTS=("${PRIMARY[@]}" fmnist_vgg11)
+read -r -a PRIMARY <<<"${PRIMARY:-fmnist_resnet20 fmnist_vit_tiny}"  # their jobs go first
+read -r -a EXPERIMENTS <<<"${EXPERIMENTS:-${PRIMARY[*]} fmnist_vgg11 fmnist_lenet}"
 tables() { for exp in "$@"; do echo "results/$exp/tables/runs.parquet"; done; }
 
 stage "1. the study, $JOBS trainings at a time on one $DEV"
