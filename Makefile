@@ -40,11 +40,15 @@ e2e: venv
 
 test: lint unit e2e
 
-# The committed Fashion-MNIST study: its charts and claims table, redrawn from its tables only.
+# The committed studies' charts and claims tables, redrawn from their tables only: LeNet-300-100
+# on Fashion-MNIST, and the paper's networks on it (one tables folder per architecture).
 RESULTS := docs/results/fashion_mnist
+PAPER_NETS := docs/results/fashion_mnist_paper_nets
 results-charts: venv
 	$(BIN)/blth report $(RESULTS)/tables $(RESULTS)/charts
 	{ cat $(RESULTS)/claims.head.md; $(BIN)/python -m blth.report.claims $(RESULTS)/tables; } > $(RESULTS)/claims.md
+	$(BIN)/blth report $(PAPER_NETS)/tables/* $(PAPER_NETS)/charts
+	{ cat $(PAPER_NETS)/claims.head.md; $(BIN)/python -m blth.report.claims $(PAPER_NETS)/tables/*; } > $(PAPER_NETS)/claims.md
 
 clean:
 	rm -rf results .snakemake

@@ -57,10 +57,12 @@ def test_arguments_parse_into_their_commands():
     report = cli.parser().parse_args(["report", "tables", "out", "--tolerance", "1"])
     assert (report.func, report.tables, report.out, report.tolerance) == (
         cli._report,
-        "tables",
+        ["tables"],
         "out",
         1.0,
     )
+    study = cli.parser().parse_args(["report", "a/tables", "b/tables", "out"])
+    assert (study.tables, study.out) == (["a/tables", "b/tables"], "out")
     check = cli.parser().parse_args(["check-config", "a.yaml", "b.yaml"])
     assert check.func is cli._check_config and check.files == ["a.yaml", "b.yaml"]
 
@@ -119,3 +121,17 @@ def test_a_missing_folder_or_a_damaged_table_is_named(tmp_path, capsys, command)
     (tmp_path / "runs.parquet").write_bytes(b"PAR1 not parquet")
     assert run(tmp_path) == 2
     assert "runs.parquet: not a readable Parquet file" in capsys.readouterr().err
+
+
+def test_report_of_several_experiments_facets_them_and_adds_the_study_figures(tmp_path, capsys):
+    """Two architectures' committed tables: one set of figures with a column per model."""
+    from blth import cli
+    from blth.report import FIGURES, STUDY_FIGURES
+
+    study = Path(blth.__file__).resolve().parents[2] / "docs/results/fashion_mnist_paper_nets"
+    folders = [str(study / "tables" / name) for name in ("fmnist_lenet", "fmnist_vit_tiny")]
+    assert cli.main(["report", *folders, str(tmp_path)]) == 0
+    written = {p.stem for p in tmp_path.glob("*.svg")}
+    assert written == {*FIGURES, *STUDY_FIGURES}
+    svg = (tmp_path / "layer_sparsity.svg").read_text()
+    assert "lenet_300_100" in svg and "vit_tiny" in svg

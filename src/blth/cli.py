@@ -3,7 +3,7 @@
 blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
-blth report TABLES OUT [--tolerance POINTS]
+blth report TABLES [TABLES ...] OUT [--tolerance POINTS]
 blth check-config FILE ...
 
 torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
@@ -53,20 +53,31 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from blth.artefacts import OPTIONAL_TABLES
-    from blth.report import FIGURES, chart_or_placeholder, load_tables, save
+    from blth.report import (
+        FIGURES,
+        STUDY_FIGURES,
+        STUDY_REGISTRY,
+        chart_or_placeholder,
+        load_tables,
+        save,
+    )
+    from blth.report.study import concat_tables
 
-    try:
-        tables = load_tables(args.tables)
-    except ValueError as err:
+    try:  # one experiment, or a study of several: tables concatenated, figures faceted per model
+        tables = concat_tables([load_tables(folder) for folder in args.tables])
+    except ValueError as err:  # a missing folder or a damaged table, named
         print(f"error: {err}", file=sys.stderr)
         return 2
     empty = [name for name, frame in tables.items() if frame.empty]
     missing = [name for name in empty if name not in OPTIONAL_TABLES]
     if missing:
-        print(f"error: {args.tables} has no {', '.join(missing)} table", file=sys.stderr)
+        print(f"error: {' '.join(args.tables)} has no {', '.join(missing)} table", file=sys.stderr)
         return 2
-    for figure in FIGURES:
-        chart = chart_or_placeholder(figure, tables, args.tolerance)
+    figures = {figure: chart_or_placeholder for figure in FIGURES}
+    if len(args.tables) > 1:  # the cross-experiment figures, where the study has their data
+        figures |= {figure: STUDY_REGISTRY.chart_or_placeholder for figure in STUDY_FIGURES}
+    for figure, draw in figures.items():
+        chart = draw(figure, tables, args.tolerance)
         save(chart, f"{args.out}/{figure}.html", f"{args.out}/{figure}.svg")
         print(f"{args.out}/{figure}.html, .svg")
     return 0
@@ -113,10 +124,15 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "report",
         help="draw every report figure from an experiment's tables, without training",
-        description="Every figure of blth.report (HTML and SVG) from runs/epochs/layers/"
-        "calibration.parquet in TABLES, e.g. docs/results/fashion_mnist/tables.",
+        description="Every figure of blth.report (HTML and SVG) from the Parquet tables in "
+        "TABLES, e.g. docs/results/fashion_mnist/tables, or in several such folders.",
     )
-    r.add_argument("tables", help="folder of the four Parquet tables")
+    r.add_argument(
+        "tables",
+        nargs="+",
+        help="an experiment's tables folder, or several (a study: each figure faceted per "
+        "model, plus the cross-experiment figures)",
+    )
     r.add_argument("out", help="folder the figures are written to")
     r.add_argument(
         "--tolerance", type=float, default=0.5, help="accuracy points below dense that match"

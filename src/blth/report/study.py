@@ -43,7 +43,12 @@ def load_study_tables(paths: Iterable[str | PathLike[str]]) -> dict[str, pd.Data
     folders: dict[Path, list[Path]] = {}
     for path in map(Path, paths):
         folders.setdefault(path.parent, []).append(path)
-    loaded = [tb.load_tables(files) for files in folders.values()]
+    return concat_tables([tb.load_tables(files) for files in folders.values()])
+
+
+def concat_tables(loaded: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Several experiments' tables (each as :func:`blth.report.tables.load_tables` gives
+    them) concatenated table by table."""
     return {name: _concat([t[name] for t in loaded], name) for name in TABLES}
 
 

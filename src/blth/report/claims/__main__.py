@@ -1,21 +1,29 @@
-"""``python -m blth.report.claims TABLES``: print the Results table of an experiment."""
+"""``python -m blth.report.claims TABLES [TABLES ...]``: print the Results of an experiment,
+or of a study of one experiment per architecture (:mod:`blth.report.claims.architectures`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from blth.report.claims import findings, markdown
+from blth.report.claims import CHECKS, architectures, findings, markdown
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the Results table of the tables folder given on the command line."""
+    """Print the Results table(s) of the tables folder(s) given on the command line."""
     parser = argparse.ArgumentParser(
-        description="The paper's claims checked against an experiment's tables (Markdown)."
+        description="The paper's claims checked against an experiment's tables (Markdown); "
+        "given several experiments (one architecture each), per claim and architecture."
     )
-    parser.add_argument("tables", help="an experiment's tables folder (runs/layers.parquet)")
+    parser.add_argument(
+        "tables", nargs="+", help="an experiment's tables folder (runs/layers.parquet), or several"
+    )
     args = parser.parse_args(argv)
-    sys.stdout.write(markdown(findings(args.tables)))
+    if len(args.tables) == 1:
+        sys.stdout.write(markdown(findings(args.tables[0])))
+    else:
+        archs = architectures.load_architectures(args.tables)
+        sys.stdout.write(architectures.markdown(archs, CHECKS))
     return 0
 
 

@@ -26,7 +26,8 @@ from blth.report.claims.series import (
 from blth.report.tables import select
 
 
-def _branchgaps(runs: pd.DataFrame, arm: str, branch: str) -> dict[int, float]:
+def branch_gaps(runs: pd.DataFrame, arm: str, branch: str) -> dict[int, float]:
+    """A branch's accuracy minus its IMP ticket's per branch level (fractions, seeds pooled)."""
     return gaps_between(curve(runs, arm, branch=branch), curve(runs, arm))
 
 
@@ -47,7 +48,7 @@ def _controls(runs: pd.DataFrame, claim: str, branches: tuple[str, ...], close: 
     parts, oks = [], []
     for arm in (DET, SNR):
         for branch in branches:
-            gaps = _branchgaps(runs, arm, branch)
+            gaps = branch_gaps(runs, arm, branch)
             if not gaps:
                 continue
             deepest = gaps[max(gaps)]

@@ -14,6 +14,7 @@ TOLERANCE = 0.005  # accuracy as a fraction: 0.5 percentage points
 DET, SNR, MEAN, SQSUM = "det", "bnn-snr", "bnn-mean", "bnn-sqsum"
 VERY_HIGH_SPARSITY = 0.02  # "very high": under 2 % of the weights left (paper: > 98 %)
 NINETY_PERCENT = 0.10  # the remaining fraction of "up to ~90 % sparsity"
+FALLS_WITH_DEPTH = -0.5  # rank correlation of remaining fraction with depth that "falls"
 
 REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = "reproduced", "not reproduced", "not testable here"
 
