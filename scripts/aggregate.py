@@ -7,9 +7,11 @@ import sys
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth import logs
-from blth.artefacts import EVALUATION_TABLES
+from blth.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES
 from blth.steps.aggregate import aggregate
 
 logs.setup()
-inputs = {key: list(snakemake.input[key]) for key in ("epochs", *EVALUATION_TABLES)}
-aggregate(snakemake.params.spec["runs"], inputs, dict(snakemake.output.items()))
+keys = ("epochs", *EVALUATION_TABLES, *ENSEMBLE_TABLES)
+inputs = {key: list(snakemake.input[key]) for key in keys}
+spec = snakemake.params.spec
+aggregate(spec["runs"], inputs, dict(snakemake.output.items()), spec["ensembles"])

@@ -76,7 +76,7 @@ def test_check_config_names_a_key_set_twice_and_passes_the_demo(tmp_path, capsys
     assert "bad.yaml" in capsys.readouterr().err
     demo = Path(blth.__file__).resolve().parents[2] / "config" / "demo.yaml"
     assert cli.main(["check-config", str(demo)]) == 0
-    assert "valid YAML" in capsys.readouterr().out
+    assert "valid: 1 experiment(s), demo" in capsys.readouterr().out
 
 
 def test_report_refuses_a_folder_without_tables(tmp_path, capsys):

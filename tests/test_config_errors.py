@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.utils import validate
 from test_paper_dag import PAPER, TOY, merged
 from workdir import copy_repo, env_for
 
 from blth import cli, fingerprint, runspec, sources
-from blth.config_check import DATASET_OPTIONS, check_experiments, check_schema
+from blth.config_check import DATASET_OPTIONS, check
 from blth.config_origins import ConfigError, Origins
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,10 +57,7 @@ def text_of(change) -> str:
 def checked(path: Path, overrides=None) -> None:
     """What rules/common.smk runs on the config of ``path`` (with --config ``overrides``)."""
     origins = Origins([path], overrides or {})
-    config = {**yaml.safe_load(path.read_text()), **(overrides or {})}
-    check_schema(config, SCHEMA, origins)
-    validate(config, str(SCHEMA))
-    check_experiments(config, origins)
+    check({**yaml.safe_load(path.read_text()), **(overrides or {})}, SCHEMA, origins)
 
 
 def problems(tmp_path: Path, change, overrides=None) -> str:
@@ -194,6 +190,13 @@ ROWS = {  # id: (change, fragments of the message)
         [f"{AT}.branches.arms: is empty, so the branches.levels [8] run no branch"]),
     "branch_levels_empty": (section("branches", levels=[]),
         [f"{AT}.branches.levels: is empty, so the branches.arms ['det', 'bnn-snr'] run no"]),
+    # ensembles across seeds
+    "ensemble_one_seed": (section("evaluation", ensembles=["det"]),
+        [f"{AT}.evaluation.ensembles: an ensemble across seeds needs two or more in {AT}.seeds, "
+         "which holds [0]"]),
+    "ensemble_unknown_arm": (
+        demo(lambda e: e.update(seeds=[0, 1], evaluation={"ensembles": ["bnn-x"]})),
+        [f"{AT}.evaluation.ensembles: ['bnn-x'] are not in {AT}.arms"]),
     # the YAML itself
     "duplicate_key": (RAW_DUPLICATE,
         [f"{{file}}:8: {AT}.model is set twice (also on line 7); only the last would count"]),
@@ -216,6 +219,16 @@ def test_bad_config_names_file_key_value_and_expectation(tmp_path, change, fragm
     for fragment in fragments:
         assert fragment in message
     assert len(message.splitlines()) <= 5
+
+
+@pytest.mark.parametrize("change,fragments", ROWS.values(), ids=ROWS.keys())
+def test_check_config_says_what_the_workflow_says(tmp_path, capsys, change, fragments):
+    path = tmp_path / "config.yaml"
+    path.write_text(text_of(change))
+    assert cli.main(["check-config", str(path)]) == 1
+    assert capsys.readouterr().err.strip() == problems(tmp_path, change).replace(
+        "{file}", str(path)
+    )
 
 
 def test_problems_of_several_experiments_come_together(tmp_path):
@@ -270,6 +283,7 @@ def test_check_config_names_the_line_and_column_of_a_yaml_error(tmp_path, capsys
     assert cli.main(["check-config", str(ROOT / "config" / "demo.yaml"), str(bad)]) == 1
     assert f"{bad}:7:4: not valid YAML: expected <block end>" in capsys.readouterr().err
     assert cli.main(["check-config", str(ROOT / "config" / "demo.yaml")]) == 0
+    assert "valid: 1 experiment(s), demo" in capsys.readouterr().out
 
 
 # ---- through Snakemake ------------------------------------------------------------------------

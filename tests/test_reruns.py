@@ -254,6 +254,12 @@ ROWS = [
     Row("a new seed", any_of(
         lambda rule, wc: wc.get("seed") == "1" or wc.get("init_seed") in ("1", "2000007"), REPORT),
         config=lambda c: study(c).update(seeds=[0, 1]), grows=True),
+    Row("`evaluation.ensembles`", any_of(
+        lambda rule, wc: wc.get("seed") == "1" or wc.get("init_seed") in ("1", "2000007"),
+        rules("ensemble"), REPORT),
+        config=lambda c: study(c).update(
+            seeds=[0, 1], evaluation={"passes": 2, "ensembles": ["det"]}),
+        grows=True),
     Row("a new arm", any_of(lambda rule, wc: wc.get("arm") == "bnn-mean", REPORT),
         config=lambda c: study(c)["arms"].append("bnn-mean"), grows=True),
     Row("a new level", any_of(

@@ -10,9 +10,11 @@ import yaml
 
 from blth.artefacts import PREDICTIONS, SHIFT_TABLES, TABLES, read_rows
 from blth.lottery.branches import IMP, MAIN, TRANSPLANT
-from blth.report import FIGURES, STUDY_FIGURES
+from blth.report import FIGURES, STUDY_FIGURES, ensembles
 from blth.report.claims import CHECKS
 from blth.report.claims.architectures import load_architectures, markdown
+from blth.report.study import concat_tables
+from blth.report.tables import load_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "docs/results/fashion_mnist_paper_nets"
@@ -30,7 +32,8 @@ def test_the_committed_config_is_the_shipped_one():
 @pytest.mark.parametrize("name", TABLES)
 def test_each_table_follows_the_contract(experiment, name):
     rows = read_rows(STUDY / "tables" / experiment / f"{name}.parquet", name)
-    assert bool(rows) == (name not in SHIFT_TABLES)  # the study ran without evaluation.shift
+    # the study ran without evaluation.shift: no shift, no out-of-distribution detection
+    assert bool(rows) == (name not in (*SHIFT_TABLES, "ensembles_ood"))
 
 
 def expected_runs(study: dict) -> set[tuple[str, str, int, int]]:
@@ -81,3 +84,9 @@ def test_readme_and_claims_file_are_computed_from_the_tables():
     assert (STUDY / "claims.md").read_text().endswith(text)
     summary = text.split("\n### ")[0]  # the verdict matrix and the cross-architecture claims
     assert summary in (ROOT / "README.md").read_text(), "README's table is out of date"
+
+
+def test_readme_ensemble_comparison_is_computed_from_the_tables():
+    tables = concat_tables([load_tables(folder) for folder in FOLDERS])
+    table = ensembles.markdown(ensembles.matched(tables))
+    assert table in (ROOT / "README.md").read_text(), "README's ensemble table is out of date"

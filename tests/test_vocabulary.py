@@ -135,12 +135,16 @@ def test_match_tolerance_defaults_as_blth_report_does(config_schema):
 
 def test_every_table_has_a_schema():
     evaluation = [artefacts.evaluation_table(t) for t in artefacts.EVALUATION_TABLES]
-    assert set(artefacts.SCHEMAS) == {*artefacts.TABLES, artefacts.RUN_EPOCHS, *evaluation}
-    assert set(artefacts.EVALUATION_TABLES) <= set(artefacts.TABLES)
-    for table in artefacts.TABLES:
-        assert artefacts.SCHEMAS[table].names[: len(artefacts.IDENTITY)] == list(
-            artefacts.IDENTITY_COLUMNS
-        )
+    ensemble = [artefacts.ensemble_table(t) for t in artefacts.ENSEMBLE_TABLES]
+    jobs = {artefacts.RUN_EPOCHS, *evaluation, *ensemble}
+    assert set(artefacts.SCHEMAS) == {*artefacts.TABLES, *jobs}
+    assert set(artefacts.EVALUATION_TABLES) | set(artefacts.ENSEMBLE_TABLES) <= set(
+        artefacts.TABLES
+    )
+    for table in artefacts.TABLES:  # a run's identity; an ensemble's names its seeds instead
+        identity = artefacts.ENSEMBLE_IDENTITY if table in artefacts.ENSEMBLE_TABLES else None
+        names = [n for n, _ in identity] if identity else list(artefacts.IDENTITY_COLUMNS)
+        assert artefacts.SCHEMAS[table].names[: len(names)] == names
 
 
 def test_the_aggregate_copies_exactly_the_identity_columns():

@@ -100,14 +100,35 @@ OOD_COLUMNS = [("ood", S), ("score", S), ("auroc", F), ("aupr", F)]
 # Selective prediction (blth.selective): per confidence score and coverage, the selective risk,
 # with the score's area under the whole risk-coverage curve.
 SELECTIVE_COLUMNS = [("score", S), ("coverage", F), ("risk", F), ("aurc", F)]
+# An ensemble of one arm's tickets of the same level across seeds (blth.ensembles): its
+# predictive (the mean of the members' predictives) measured as a run's, and what it costs.
+ENSEMBLE_COLUMNS = [
+    ("members", I),
+    ("remaining_fraction", F),
+    ("acc", F),
+    ("member_acc_mean", F),
+    ("nll", F),
+    ("brier", F),
+    ("ece", F),
+    ("mace", F),
+    ("aurc_max_probability", F),
+    ("aurc_entropy", F),
+    ("aurc_mutual_information", F),
+    ("predictive_macs", I),
+    ("storage_bytes", I),
+]
+# An ensemble is identified as a run, but by the seeds of its members ("0,1") instead of one.
+ENSEMBLE_IDENTITY = [c if c[0] != "seed" else ("seeds", S) for c in IDENTITY]
 LEVEL = [("level", I)]
 
 SHIFT_TABLES = ("shift", "ood")  # empty unless evaluation.shift asks for them
-# Tables a study may leave empty: shift and ood without evaluation.shift, and selective in a
-# study evaluated before blth 0.4 (whose tables folder lacks it).
-OPTIONAL_TABLES = ("selective", *SHIFT_TABLES)
+# Tables a study may leave empty: shift and ood without evaluation.shift, ensembles without
+# evaluation.ensembles, and selective and ensembles in a study evaluated before blth 0.4 and 0.5
+# (whose tables folder lacks them).
+ENSEMBLE_TABLES = ("ensembles", "ensembles_ood")  # empty without evaluation.ensembles
+OPTIONAL_TABLES = ("selective", *SHIFT_TABLES, *ENSEMBLE_TABLES)
 # The tables of results/*/tables/, and those one evaluation job writes (per level).
-TABLES = ("runs", "epochs", "layers", "calibration", "selective", *SHIFT_TABLES)
+TABLES = ("runs", "epochs", "layers", "calibration", "selective", *SHIFT_TABLES, *ENSEMBLE_TABLES)
 EVALUATION_TABLES = ("runs", "calibration", "layers", "selective", *SHIFT_TABLES)
 RUN_EPOCHS = "run_epochs"  # one training job's epoch log
 PREDICTIONS = "predictions.safetensors"  # an evaluation's test predictions (blth.predictions)
@@ -118,6 +139,11 @@ def evaluation_table(table: str) -> str:
     return f"evaluation_{table}"
 
 
+def ensemble_table(table: str) -> str:
+    """The schema name of an ensemble job's table ``table`` (one of ENSEMBLE_TABLES)."""
+    return f"job_{table}"
+
+
 SCHEMAS: dict[str, pa.Schema] = {
     "runs": pa.schema(IDENTITY + EVALUATION_COLUMNS + COST_COLUMNS + TRAINING_COLUMNS),
     "epochs": pa.schema(IDENTITY + EPOCH_COLUMNS),
@@ -126,6 +152,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "selective": pa.schema(IDENTITY + SELECTIVE_COLUMNS),
     "shift": pa.schema(IDENTITY + SHIFT_COLUMNS),
     "ood": pa.schema(IDENTITY + OOD_COLUMNS),
+    "ensembles": pa.schema(ENSEMBLE_IDENTITY + ENSEMBLE_COLUMNS),
+    "ensembles_ood": pa.schema(ENSEMBLE_IDENTITY + OOD_COLUMNS),
     # per-job artefacts, without identity (a job's path says which run it is)
     RUN_EPOCHS: pa.schema(EPOCH_COLUMNS),
     evaluation_table("runs"): pa.schema(LEVEL + EVALUATION_COLUMNS + COST_COLUMNS),
@@ -134,6 +162,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     evaluation_table("selective"): pa.schema(LEVEL + SELECTIVE_COLUMNS),
     evaluation_table("shift"): pa.schema(LEVEL + SHIFT_COLUMNS),
     evaluation_table("ood"): pa.schema(LEVEL + OOD_COLUMNS),
+    ensemble_table("ensembles"): pa.schema(LEVEL + ENSEMBLE_COLUMNS),
+    ensemble_table("ensembles_ood"): pa.schema(LEVEL + OOD_COLUMNS),
 }
 
 

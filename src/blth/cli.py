@@ -4,7 +4,7 @@ blth --version
 blth bench [--quick] [--device auto|cpu|cuda] [--models M ...] [--impl I ...]
            [--threads N] [--out FILE]
 blth report TABLES [TABLES ...] OUT [--tolerance POINTS]
-blth check-config FILE ...
+blth check-config FILE ... [--schema SCHEMA]
 
 torch is imported by the commands when they run, not here, so ``--help`` and ``--version``
 answer at once (the choice lists come from the torch-free :mod:`blth.bench_cases`).
@@ -16,9 +16,13 @@ import argparse
 import contextlib
 import io
 import sys
+from pathlib import Path
 
 from blth import __version__
 from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
+
+# the workflow's config schema, in the checkout blth is installed from (editable install)
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -84,14 +88,27 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    import yaml
+    from snakemake.utils import update_config
+
+    from blth.config_check import check
     from blth.config_origins import ConfigError, Origins
 
+    schema = Path(args.schema)
+    if not schema.is_file():
+        print(f"error: no config schema at {schema}; give --schema", file=sys.stderr)
+        return 2
     try:
-        Origins(args.files, {})
+        origins = Origins(args.files, {})
+        config: dict = {}
+        for file in args.files:  # merged as Snakemake merges --configfile files
+            update_config(config, yaml.safe_load(Path(file).read_text(encoding="utf-8")))
+        check(config, schema, origins)
     except ConfigError as err:
         print(err, file=sys.stderr)
         return 1
-    print("valid YAML, no key set twice (the workflow checks the values when it starts)")
+    names = ", ".join(sorted(config["experiments"]))
+    print(f"valid: {len(config['experiments'])} experiment(s), {names}")
     return 0
 
 
@@ -140,11 +157,15 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_report)
     c = sub.add_parser(
         "check-config",
-        help="name the file, line and column of a YAML error in config files",
-        description="Snakemake reports a YAML error of a --configfile without its location: "
-        "this names it, and every key set twice.",
+        help="check config files as the workflow does, before any job",
+        description="The workflow's whole config check on FILE ... merged in order, as "
+        "`snakemake --configfile FILE ...` merges them: YAML syntax, keys set twice, the schema "
+        "and the cross-key checks, every problem at once, each named with its file and line.",
     )
     c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument(
+        "--schema", default=str(SCHEMA), help="the config schema (default: the checkout's)"
+    )
     c.set_defaults(func=_check_config)
     return p
 

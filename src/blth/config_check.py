@@ -53,6 +53,17 @@ def _schema_problems(error: Any) -> Iterator[Problem]:
     yield path, error.message.replace(value, short, 1)
 
 
+def check(config: dict, schema_file: str | os.PathLike, origins: Origins) -> None:
+    """The whole check the workflow runs before any job (and ``blth check-config``): the schema's
+    problems at once, then, with the schema's defaults filled into ``config``, the cross-key
+    checks'; :class:`ConfigError` names each with where it was set."""
+    from snakemake.utils import validate
+
+    check_schema(config, schema_file, origins)
+    validate(config, str(schema_file))  # fills the defaults the cross-key checks read
+    check_experiments(config, origins)
+
+
 # ---- cross-key checks ------------------------------------------------------------------------
 
 
@@ -124,6 +135,7 @@ SETS: tuple[tuple[str, ...], ...] = (
     ("branches", "kinds"),
     ("transplant", "levels"),
     ("evaluation", "shift", "ood"),
+    ("evaluation", "ensembles"),
 )
 
 
@@ -158,10 +170,16 @@ def _arms(at: KeyPath, exp: dict) -> Iterator[Problem]:
             Arm.parse(arm)
         except ValueError as err:
             yield (*at, "arms", i), str(err)
-    for key in ("lrr", "branches"):
-        unknown = sorted(set(exp[key]["arms"]) - set(exp["arms"]))
+    for key in (("lrr", "arms"), ("branches", "arms"), ("evaluation", "ensembles")):
+        unknown = sorted(set(exp[key[0]][key[1]]) - set(exp["arms"]), key=str)
         if unknown:
-            yield (*at, key, "arms"), f"{unknown} are not in {dotted((*at, 'arms'))}"
+            yield (*at, *key), f"{unknown} are not in {dotted((*at, 'arms'))}"
+    if exp["evaluation"]["ensembles"] and len(exp["seeds"]) < 2:
+        yield (
+            (*at, "evaluation", "ensembles"),
+            f"an ensemble across seeds needs two or more in {dotted((*at, 'seeds'))}, "
+            f"which holds {exp['seeds']}",
+        )
 
 
 def _levels(at: KeyPath, exp: dict) -> Iterator[Problem]:

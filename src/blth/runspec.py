@@ -26,6 +26,9 @@ from blth.hparams import BayesHparams, TrainHparams
 INIT_KEYS = ("init_std", "classifier_init_std", "batchnorm_stats")
 # Bayesian settings a trained network's predictions depend on.
 PREDICTIVE_KEYS = ("eval_samples", "sample_strategy", "estimator", "batchnorm_stats", "cpu_noise")
+# evaluation settings that are not an evaluation job's: the ensemble jobs read the stored
+# predictions, so turning ensembles on reruns no evaluation (blth.ensembles)
+NOT_EVALUATION_KEYS = ("ensembles",)
 
 
 def _canonical(value: Any) -> Any:
@@ -265,7 +268,7 @@ def eval_spec(exp: dict, bayesian: bool, seed: int, levels: list[int], code: str
         predictive,
         train["eval_batch_size"],
         train["amp"],
-        _canonical(exp["evaluation"]),
+        _canonical({k: v for k, v in exp["evaluation"].items() if k not in NOT_EVALUATION_KEYS}),
         seed,
         sorted(levels),
         code,

@@ -5,10 +5,8 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
-from snakemake.utils import validate
-
 from blth import config_check, fingerprint, runspec, sources
-from blth.artefacts import EVALUATION_TABLES, PREDICTIONS, TABLES
+from blth.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES, PREDICTIONS, TABLES
 from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES
@@ -18,9 +16,7 @@ from blth.shift import files as shift_files
 # Every problem at once, each a line naming the file and key (ORIGINS: see the Snakefile);
 # Snakemake's validate then fills the schema's defaults the cross-key checks need.
 SCHEMA = Path(workflow.basedir) / "schemas" / "config.schema.yaml"
-config_check.check_schema(config, SCHEMA, ORIGINS)
-validate(config, SCHEMA)
-config_check.check_experiments(config, ORIGINS)
+config_check.check(config, SCHEMA, ORIGINS)
 
 # Keys sorted at every depth: params compare as ordered dicts, and reordering keys in a
 # config file must not make a finished job look changed.
@@ -253,12 +249,45 @@ def evaluation_file(r, table):
     return f"{folder}/{table}.parquet"
 
 
+ENSEMBLE_DIR = "results/{experiment}/ensembles/{arm}/{chain}"
+
+
+def ensembles(name):
+    """(arm, chain) of each ensemble of experiment ``name``: every chain of the arms of
+    evaluation.ensembles."""
+    arms = EXPERIMENTS[name]["evaluation"]["ensembles"]
+    return sorted(
+        {(r.arm, r.chain) for r in runs(name) if r.arm in arms and r.branch == MAIN}
+    )
+
+
+def ensemble_members(w):
+    """Each seed's evaluation of the ensemble's series: its runs table and predictions."""
+    folders = [
+        EVALUATION_DIR.format(
+            experiment=w.experiment, arm=w.arm, seed=seed, chain=w.chain, branch=MAIN
+        )
+        for seed in EXPERIMENTS[w.experiment]["seeds"]
+    ]
+    return {
+        "runs": [f"{f}/runs.parquet" for f in folders],
+        "predictions": [f"{f}/{PREDICTIONS}" for f in folders],
+    }
+
+
 def aggregate_inputs(w):
-    """Every run's epoch log and every series' evaluation tables."""
+    """Every run's epoch log, every series' evaluation tables and every ensemble's table."""
     series = {series_of(r): r for r in runs(w.experiment)}.values()
     inputs = {"epochs": [run_file(r, "epochs.parquet") for r in runs(w.experiment)]}
     for table in EVALUATION_TABLES:
         inputs[table] = [evaluation_file(r, table) for r in series]
+    for table in ENSEMBLE_TABLES:
+        inputs[table] = [
+            f"{ENSEMBLE_DIR}/{table}.parquet".format(
+                experiment=w.experiment, arm=arm, chain=chain
+            )
+            for arm, chain in ensembles(w.experiment)
+        ]
     return inputs
 
 

@@ -26,3 +26,24 @@ rule evaluate:
         spec=eval_spec,
     script:
         "../../scripts/evaluate.py"
+
+
+rule ensemble:
+    """One arm's tickets of each level as an ensemble across the experiment's seeds
+    (evaluation.ensembles), from the stored predictions of its series: no network runs, no
+    training reruns (blth.ensembles)."""
+    input:
+        unpack(ensemble_members),
+    output:
+        **{table: f"{ENSEMBLE_DIR}/{table}.parquet" for table in ENSEMBLE_TABLES},
+    log:
+        "results/{experiment}/logs/ensemble/{arm}/{chain}.log",
+    conda:
+        "../envs/blth.yaml"
+    threads: 1
+    resources:
+        gpu=0,
+    params:
+        spec=ensemble_spec,
+    script:
+        "../../scripts/ensemble.py"

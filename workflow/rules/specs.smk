@@ -67,8 +67,30 @@ def eval_spec(w):
     return spec.params()
 
 
+def ensemble_spec(w):
+    """The members' seeds (in the order of the inputs) and the calibration bins."""
+    e = exp(w)
+    bins = [e["evaluation"]["ece_bins"], e["evaluation"]["mace_bins"]]
+    return {"seeds": e["seeds"], "bins": bins, "code": code("ensemble")}
+
+
 def aggregate_spec(w):
-    return {"runs": run_records(w), "code": code("aggregate")}
+    """Every run's identity and folders, and each ensemble's identity (in the order of the
+    inputs)."""
+    records = run_records(w)
+    first = {r["arm"]: r for r in records}
+    seeds = ",".join(str(s) for s in exp(w)["seeds"])
+    shared = ("experiment", "dataset", "model", "arm", "bayesian", "criterion")
+    members = [
+        {
+            **{k: first[arm][k] for k in shared},
+            "chain": chain,
+            "branch": MAIN,
+            "seeds": seeds,
+        }
+        for arm, chain in ensembles(w.experiment)
+    ]
+    return {"runs": records, "ensembles": members, "code": code("aggregate")}
 
 
 def figure_spec(w):

@@ -1,6 +1,6 @@
 """The frames of the figures that are not curves vs % remaining: per-layer sparsity,
 reliability diagrams and per-epoch test accuracy, all of IMP tickets (chain imp, branch main),
-and accuracy against inference cost (IMP tickets and transplants).
+and accuracy against inference cost (IMP tickets, transplants and ensembles of tickets).
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from blth.lottery.branches import IMP
 from blth.report.summaries import matching_table
 from blth.report.tables import (
     TICKET_KEYS,
@@ -131,14 +132,30 @@ def training_curves_frame(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFr
     return data.merge(ticket_remaining(runs), on=TICKET_KEYS, how="left")
 
 
-def cost_frontier_frame(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per model, series (IMP arm, or :data:`TRANSPLANTED`) and level: mean over seeds of the
-    test accuracy (``accuracy``, %), MACs per prediction and bytes to store; empty without
-    IMP or transplant runs."""
+def ensemble_series(ensembles: pd.DataFrame) -> pd.Series:
+    """The name of each ensemble row's series: ``det ensemble ×2`` (arm, chain if not IMP,
+    number of members)."""
+    chain = ensembles["chain"].map(lambda c: "" if c == IMP else f" {c}")
+    return ensembles["arm"] + chain + " ensemble ×" + ensembles["members"].astype(str)
+
+
+def cost_frontier_frame(runs: pd.DataFrame, ensembles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per model, series (IMP arm, :data:`TRANSPLANTED`, or an ensemble of an arm's tickets
+    across seeds) and level: the test accuracy of the final weights (``accuracy``, %, mean over
+    seeds), MACs per prediction and bytes to store; empty without IMP or transplant runs."""
     planted = select(runs, branch=TRANSPLANT)
     tickets = pd.concat([imp_main(runs), planted])
     if tickets.empty:
         return pd.DataFrame(columns=["model", "series", "level", "accuracy", *COST_METRICS])
     series = tickets["arm"].where(tickets["branch"] != TRANSPLANT, TRANSPLANTED)
     pooled = pool_seeds(tickets.assign(series=series), COST_METRICS, ["model", "series", "level"])
-    return pooled.assign(accuracy=100.0 * pooled["acc_mean"])
+    frame = pooled.assign(accuracy=100.0 * pooled["acc_mean"])
+    if ensembles is None or ensembles.empty:
+        return frame
+    joint = ensembles.assign(
+        series=ensemble_series(ensembles),
+        accuracy=100.0 * ensembles["acc"],
+        acc_mean=ensembles["acc"],
+        pct_remaining=100.0 * ensembles["remaining_fraction"],
+    )
+    return pd.concat([frame, joint[[c for c in frame.columns if c in joint.columns]]])

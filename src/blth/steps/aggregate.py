@@ -65,12 +65,18 @@ def _by_series_level(paths: list[str], table: str) -> dict[tuple, list[dict]]:
     return found
 
 
-def aggregate(runs: list[dict], inputs: dict[str, list[str]], out: dict[str, str]) -> None:
-    """Write ``out[table]`` for the tables runs, epochs, layers and calibration.
+def aggregate(
+    runs: list[dict],
+    inputs: dict[str, list[str]],
+    out: dict[str, str],
+    ensembles: list[dict] | None = None,
+) -> None:
+    """Write ``out[table]`` for every table of :data:`blth.artefacts.TABLES`.
 
     ``runs`` holds each run's identity columns, ``run_dir`` and ``evaluation`` (its series'
-    folder); ``inputs`` the per-run epoch logs (in the order of ``runs``) and the per-series
-    evaluation tables.
+    folder); ``inputs`` the per-run epoch logs (in the order of ``runs``), the per-series
+    evaluation tables and the ensemble jobs' tables (``inputs[t]`` for t in ENSEMBLE_TABLES, in
+    the order of ``ensembles``, which holds each ensemble's identity).
     """
     evaluated = {t: _by_series_level(inputs[t], t) for t in artefacts.EVALUATION_TABLES}
     tables: dict[str, list[dict]] = {t: [] for t in artefacts.TABLES}
@@ -91,6 +97,10 @@ def aggregate(runs: list[dict], inputs: dict[str, list[str]], out: dict[str, str
         for table in PER_LEVEL_TABLES:
             tables[table] += [{**ident, **r} for r in evaluated[table][key]]
     add_ticket_search_seconds(tables["runs"])
+    for table in artefacts.ENSEMBLE_TABLES:
+        for ident, path in zip(ensembles or [], inputs.get(table, []), strict=True):
+            rows = artefacts.read_rows(path, artefacts.ensemble_table(table))
+            tables[table] += [{**ident, **r} for r in rows]
     for table, rows in tables.items():
         artefacts.write_table(rows, out[table], table)
     log.info("%d runs, %d epoch rows -> %s", len(runs), len(tables["epochs"]), out["runs"])

@@ -148,6 +148,7 @@ def evaluate(
     samples = bayes.eval_samples if bayes else 1
     rows: dict[str, list[dict]] = {table: [] for table in artefacts.EVALUATION_TABLES}
     kept: dict[int, predictions.LevelPredictions] = {}
+    kept_outside: dict[str, dict[int, predictions.LevelPredictions]] = {}
     job = str(Path(out["runs"]).parent)
     with gpus.job_device(device, job, gpus_declared) as device:
         images = data.load(data_path)
@@ -178,9 +179,13 @@ def evaluate(
             rows["selective"] += [{"level": level, **r} for r in scored]
             kept[level] = predictions.LevelPredictions(probs, mi)
             rows["layers"] += [{"level": level, **r} for r in layers]
-            shifted, detected = shift.evaluate_run(
+            shifted, detected, outside = shift.evaluate_run(
                 net, sets, images, (probs, mi), bayes, shift_config["passes"], spec, device
             )
+            for name, (ood_probs, ood_mi) in outside.items():
+                kept_outside.setdefault(name, {})[level] = predictions.LevelPredictions(
+                    ood_probs, ood_mi
+                )
             rows["shift"] += [{"level": level, **r} for r in shifted]
             rows["ood"] += [{"level": level, **r} for r in detected]
             log.info(
@@ -197,5 +202,5 @@ def evaluate(
         log.info("%s: %s", job, hardware.peak_memory(device))  # the job server forks this job
     for table, table_rows in rows.items():
         artefacts.write_table(table_rows, out[table], artefacts.evaluation_table(table))
-    series = predictions.SeriesPredictions(images.test_y, kept, samples)
+    series = predictions.SeriesPredictions(images.test_y, kept, samples, kept_outside)
     predictions.write(out["predictions"], series)

@@ -90,10 +90,10 @@ def evaluate_run(
     passes: int,
     spec: EvalSpec,
     device: str,
-) -> tuple[list[dict], list[dict]]:
-    """(shift rows, ood rows) of one run, each set's predictive over ``passes`` passes;
-    ``clean``: its test-set passes (probabilities [P, N, C], mutual information [P, N]), the
-    in-distribution side of detection."""
+) -> tuple[list[dict], list[dict], dict[str, tuple[Tensor, Tensor]]]:
+    """(shift rows, ood rows, each out-of-distribution set's passes) of one run, each set's
+    predictive over ``passes`` passes; ``clean``: its test-set passes (probabilities [P, N, C],
+    mutual information [P, N]), the in-distribution side of detection."""
     from blth import metrics
     from blth.steps.evaluation import predictive_passes
 
@@ -111,11 +111,11 @@ def evaluate_run(
         shift_rows.append(
             {"corruption": name, "severity": severity, "acc": acc, "nll": nll, "ece": ece}
         )
-    ood_rows = []
+    ood_rows, outside = [], {}
     for name, x in sets.outside.items():
-        probs, mi = predictive_passes(net, x, images, bayes, spec, device, passes, _seed(name))
-        ood_rows += _detection_rows(name, clean, (probs, mi), bayes is not None)
-    return shift_rows, ood_rows
+        outside[name] = predictive_passes(net, x, images, bayes, spec, device, passes, _seed(name))
+        ood_rows += _detection_rows(name, clean, outside[name], bayes is not None)
+    return shift_rows, ood_rows, outside
 
 
 def _detection_rows(
