@@ -23,21 +23,7 @@ TOTAL=${TOTAL:-470}
 JOBS=${JOBS:-4}
 OUT=${OUT:-$ROOT/benchmarks/device-run-$DEV}
 WORK=${WORK:-$(mktemp -d /tmp/blth-device-XXXX)}  # the demo's working directory: a fresh results/
-SITE=${SITE:-/tmp/blth-site}
-START=$(date +%s)
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/log.txt") 2>&1
-left() { echo $((TOTAL - ($(date +%s) - START))); }
-stage() { echo; echo "=== $* ($(($(date +%s) - START)) s in, $(left) s left) ==="; }
-
-PYTHON=${PYTHON:-$(command -v python3)}
-if [ -d "$ROOT/.whl" ]; then  # the GPU machine has no network: packages travel as wheels
-  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target "$SITE" "$ROOT"/.whl/*.whl || exit 1
-  export PYTHONPATH="$SITE"
-fi
-export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export PATH="$(dirname "$PYTHON"):$PATH"  # Snakemake's scripts run with this Python too
+source "$ROOT/benchmarks/device-window.sh"  # log, window clock, carried wheels
 if [ "$DEV" = cpu ]; then QUICK=--quick; GPUS=0; else QUICK=; GPUS=1; fi
 
 stage "machine"

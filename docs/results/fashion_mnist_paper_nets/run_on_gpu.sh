@@ -23,22 +23,8 @@ JOBS=${JOBS:-12}
 COMMIT=${COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo "?")}  # the device gets no .git
 OUT=${OUT:-$ROOT/results/gpu-run-$DEV}  # results/ is ignored by git
 WORK=${WORK:-$(mktemp -d /tmp/blth-study-XXXX)}  # a fresh working directory: results/ lands there
-SITE=${SITE:-/tmp/blth-site}
 DATA=${DATA:-$ROOT/.data/fashion-mnist}  # the four idx files, carried: the device has no network
-START=$(date +%s)
-mkdir -p "$OUT"
-exec > >(tee -a "$OUT/log.txt") 2>&1
-left() { echo $((TOTAL - ($(date +%s) - START))); }
-stage() { echo; echo "=== $* ($(($(date +%s) - START)) s in, $(left) s left) ==="; }
-
-PYTHON=${PYTHON:-$(command -v python3)}
-if [ -d "$ROOT/.whl" ]; then
-  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target "$SITE" "$ROOT"/.whl/*.whl || exit 1
-  export PYTHONPATH="$SITE"
-fi
-export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
-export PATH="$(dirname "$PYTHON"):$PATH"  # Snakemake's scripts run with this Python too
+source "$ROOT/benchmarks/device-window.sh"  # log, window clock, carried wheels
 
 stage "machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
