@@ -54,7 +54,10 @@ def test_damaged_artefacts_are_named(tmp_path, artefacts, damage):
             reader(path)
         message = str(caught.value)
         assert message.startswith(f"{path}: {problem}"), message
-        assert message.endswith("Delete it and rerun: Snakemake will recompute it.")
+        assert message.endswith(
+            f"Delete it and run `snakemake --cores N --forcerun {path}` with the study's "
+            "--configfile: Snakemake recomputes it and everything that depends on it."
+        )
 
 
 def test_artefacts_lacking_what_readers_expect_are_named(tmp_path):

@@ -167,6 +167,16 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+def rerun_remedy(path: str | Path) -> str:
+    """What to do about a damaged workflow artefact at ``path``: Snakemake does not recompute a
+    deleted file that finished jobs downstream no longer need, so the remedy forces it, and
+    everything that depends on it, explicitly."""
+    return (
+        f"Delete it and run `snakemake --cores N --forcerun {path}` with the study's "
+        "--configfile: Snakemake recomputes it and everything that depends on it."
+    )
+
+
 def _table(rows: Sequence[dict], schema: pa.Schema, name: str) -> pa.Table:
     expected = set(schema.names)
     for i, row in enumerate(rows):
@@ -201,11 +211,11 @@ def read_rows(path: str | Path, name: str) -> list[dict]:
         table = pq.read_table(str(path))
     except (OSError, pa.ArrowInvalid) as err:
         raise ValueError(
-            f"{path}: not a readable Parquet file ({err}); delete it and rerun"
+            f"{path}: not a readable Parquet file ({err}). {rerun_remedy(path)}"
         ) from None
     if not table.schema.equals(SCHEMAS[name]):
         raise ValueError(
             f"{path}: columns {table.schema.names} differ from table {name!r}'s "
-            f"{SCHEMAS[name].names}; delete it and rerun"
+            f"{SCHEMAS[name].names}. {rerun_remedy(path)}"
         )
     return table.to_pylist()

@@ -20,7 +20,8 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save
 
-RERUN = "Delete it and rerun: Snakemake will recompute it."
+from blth.artefacts import rerun_remedy
+
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
 
 
@@ -28,9 +29,10 @@ class DamagedFile(ValueError):
     """An input file is truncated, garbled or lacks what its reader expects."""
 
 
-def damaged(path: str | Path, problem: str, remedy: str = RERUN) -> DamagedFile:
-    """The error naming ``path``, what is wrong with it and what to do about it."""
-    return DamagedFile(f"{path}: {problem}. {remedy}")
+def damaged(path: str | Path, problem: str, remedy: str | None = None) -> DamagedFile:
+    """The error naming ``path``, what is wrong with it and what to do about it (by default:
+    recompute it and what depends on it, :func:`blth.artefacts.rerun_remedy`)."""
+    return DamagedFile(f"{path}: {problem}. {remedy or rerun_remedy(path)}")
 
 
 def read(

@@ -24,8 +24,8 @@ def training_summary(epochs: list[dict], path: str) -> dict:
     numbers = [r["epoch"] for r in epochs]
     if not numbers or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         raise ValueError(
-            f"{path}: the epoch log holds epochs {numbers}, not consecutive epochs; "
-            "delete it and rerun"
+            f"{path}: the epoch log holds epochs {numbers}, not consecutive epochs. "
+            + artefacts.rerun_remedy(path)
         )
     best = max(epochs, key=lambda r: r["test_acc"])
     seconds = sum(r["seconds"] for r in epochs)
@@ -85,9 +85,10 @@ def aggregate(
         key = (run["evaluation"], run["level"])
         found = evaluated["runs"].get(key, [])
         if len(found) != 1:
+            path = f"{run['evaluation']}/runs.parquet"
             raise ValueError(
-                f"{run['evaluation']}/runs.parquet: {len(found)} rows for level {run['level']}, "
-                "expected 1; delete the folder and rerun"
+                f"{path}: {len(found)} rows for level {run['level']}, expected 1. "
+                + artefacts.rerun_remedy(path)
             )
         epochs = artefacts.read_rows(epochs_path, artefacts.RUN_EPOCHS)
         (row,) = found
