@@ -50,7 +50,7 @@ def test_an_explicit_schema_is_used(tmp_path):
 def test_read_rows_refuses_another_tables_file(tmp_path):
     path = tmp_path / "layers.parquet"
     artefacts.write_table([LEVEL_ROW], path, LAYERS)
-    with pytest.raises(ValueError, match="differ from table 'evaluation_runs'.*delete it"):
+    with pytest.raises(ValueError, match="differ from table 'evaluation_runs'.*Delete it and run"):
         artefacts.read_rows(path, artefacts.evaluation_table("runs"))
 
 

@@ -190,6 +190,15 @@ ROWS = {  # id: (change, fragments of the message)
         [f"{AT}.branches.arms: is empty, so the branches.levels [8] run no branch"]),
     "branch_levels_empty": (section("branches", levels=[]),
         [f"{AT}.branches.levels: is empty, so the branches.arms ['det', 'bnn-snr'] run no"]),
+    # named before any job, not in one
+    "torchvision_unknown": (demo(lambda e: e.update(model="torchvision:resnet999")),
+        [f"{AT}.model: 'torchvision:resnet999': torchvision has no classification model "
+         "'resnet999' (nearest: resnet50, "]),
+    "ood_other_shape": (demo(lambda e: e["evaluation"]["shift"].update(ood=["mnist"])),
+        [f"{AT}.evaluation.shift.ood[0]: 'mnist' has images of shape [1, 28, 28], the "
+         "experiment's 'digits' [1, 8, 8]: the networks cannot read them"]),
+    "data_root_file": (lambda config: config.update(data_root=str(ROOT / "README.md")),
+        [f"data_root: '{ROOT / 'README.md'}' is a file; expected the folder the datasets"]),
     # ensembles across seeds
     "ensemble_one_seed": (section("evaluation", ensembles=["det"]),
         [f"{AT}.evaluation.ensembles: an ensemble across seeds needs two or more in {AT}.seeds, "

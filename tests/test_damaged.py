@@ -181,3 +181,51 @@ def test_a_damaged_checkpoint_is_set_aside_and_training_starts_over(tmp_path, ca
     assert f"discarding damaged checkpoint {ckpt} ({reason}" in caplog.text
     assert (ckpt.parent / "run.pt.damaged").read_bytes() == bad  # kept for a post-mortem
     assert run().resumed_from == 2  # and a good checkpoint replaced it
+
+
+def test_same_size_damage_fails_the_checksum(tmp_path, artefacts):
+    """A flipped byte inside the data, which keeps the file's size and structure, is named."""
+    for name, reader in artefacts.items():
+        path = tmp_path / name
+        raw = bytearray(path.read_bytes())
+        raw[-3] ^= 0x40
+        path.write_bytes(bytes(raw))
+        with pytest.raises(safefiles.DamagedFile, match="fails its checksum"):
+            reader(path)
+
+
+def test_a_changed_table_fails_its_checksum(tmp_path):
+    from blth import artefacts as tables
+
+    path = tmp_path / "runs.parquet"
+    rows = [
+        {"level": i, "ood": "noise", "score": "entropy", "auroc": 0.5, "aupr": 0.5}
+        for i in range(40)
+    ]
+    tables.write_table(rows, path, tables.evaluation_table("ood"))
+    raw = path.read_bytes()
+    caught = 0
+    for i in range(
+        4, len(raw) - 8
+    ):  # every single-byte change is named or leaves the content as it was
+        damaged = bytearray(raw)
+        damaged[i] ^= 0x55
+        path.write_bytes(bytes(damaged))
+        try:
+            assert tables.read_rows(path, tables.evaluation_table("ood")) == rows
+        except ValueError as err:
+            assert str(err).startswith(f"{path}: ") and "--forcerun" in str(err)
+            caught += 1
+    assert caught > len(raw) // 2
+
+
+def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path):
+    import numpy as np
+
+    from blth.lottery import masks
+
+    path = tmp_path / "final.safetensors"
+    state = {"fc.weight": np.array([[1.0, np.nan]], dtype=np.float32)}
+    masks.save_state(state, path, {"layers": ["fc"], "classifier": "fc", "bayesian": False})
+    with pytest.raises(safefiles.DamagedFile, match="holds non-finite values in fc.weight. If the"):
+        masks.load_state(path)

@@ -183,6 +183,20 @@ def test_rewind_epoch_beyond_training_names_the_key(demo_config, tmp_path):
     assert "experiments.demo.pruning.rewind_epoch: 8 must be below" in out.stdout + out.stderr
 
 
+def test_results_without_snakemakes_record_are_warned_about(tmp_path):
+    """A results/ tree copied without .snakemake/: config changes would rerun nothing."""
+    final = tmp_path / "results/demo/runs/det/s0/imp/L0/main/final.safetensors"
+    final.parent.mkdir(parents=True)
+    final.write_bytes(b"")
+    args = [*SNAKEMAKE, "-n", "--snakefile", str(ROOT / "workflow/Snakefile")]
+    args += ["--configfile", str(ROOT / "config/demo.yaml"), "--directory", str(tmp_path)]
+    out = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    assert "WARNING: results/demo/runs/det/s0/imp/L0/main and the rest of results/ have no " in (
+        out.stderr
+    )
+    assert "was results/ copied without .snakemake/?" in out.stderr
+
+
 @pytest.mark.slow
 def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
     """rewind_epoch = 1: one rewind point per network kind; every IMP ticket, branch and the

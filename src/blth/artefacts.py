@@ -6,6 +6,8 @@ do not match the schema, naming the table and the column.
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -196,23 +198,54 @@ def _table(rows: Sequence[dict], schema: pa.Schema, name: str) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
+CHECKSUM = b"blth.crc32"  # a table's content checksum, in its Parquet schema metadata
+
+
+def _checksum(table: pa.Table) -> str:
+    """CRC-32 of ``table``'s content (its Arrow IPC stream, without schema metadata)."""
+    sink = pa.BufferOutputStream()
+    plain = table.replace_schema_metadata(None)
+    with pa.ipc.new_stream(sink, plain.schema) as writer:
+        writer.write_table(plain)
+    return str(zlib.crc32(sink.getvalue()))
+
+
 def write_table(
     rows: Sequence[dict], path: str | Path, name: str, schema: pa.Schema | None = None
 ) -> None:
-    """Write ``rows`` to ``path`` as table ``name`` (a key of SCHEMAS unless ``schema``)."""
-    schema = schema or SCHEMAS[name]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(_table(rows, schema, name), str(path))
+    """Write ``rows`` to ``path`` as table ``name`` (a key of SCHEMAS unless ``schema``),
+    atomically, with a checksum of its content and of each Parquet page."""
+    table = _table(rows, schema or SCHEMAS[name], name)
+    table = table.replace_schema_metadata({CHECKSUM: _checksum(table)})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
+    try:
+        pq.write_table(table, str(tmp), write_page_checksum=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_table(path: str | Path) -> pa.Table:
+    """The table at ``path``, its content verified against the checksums written with it (a
+    table written before blth 0.5 has none); a damaged file is named with its remedy."""
+    try:
+        table = pq.read_table(str(path), page_checksum_verification=True)
+    except (OSError, pa.ArrowException) as err:
+        problem = f"{path}: not a readable Parquet file ({err})"
+        raise ValueError(f"{problem}. {rerun_remedy(path)}") from None
+    written = (table.schema.metadata or {}).get(CHECKSUM)
+    if written is not None and written != _checksum(table).encode():
+        problem = f"{path}: fails its checksum (its content changed after it was written)"
+        raise ValueError(f"{problem}. {rerun_remedy(path)}")
+    return table
 
 
 def read_rows(path: str | Path, name: str) -> list[dict]:
-    """The rows of table ``name`` at ``path``; a file that does not follow the schema is named."""
-    try:
-        table = pq.read_table(str(path))
-    except (OSError, pa.ArrowInvalid) as err:
-        raise ValueError(
-            f"{path}: not a readable Parquet file ({err}). {rerun_remedy(path)}"
-        ) from None
+    """The rows of table ``name`` at ``path``; a damaged file, or one that does not follow the
+    schema, is named."""
+    table = read_table(path)
     if not table.schema.equals(SCHEMAS[name]):
         raise ValueError(
             f"{path}: columns {table.schema.names} differ from table {name!r}'s "

@@ -70,7 +70,20 @@ def check(config: dict, schema_file: str | os.PathLike, origins: Origins) -> Non
 def check_experiments(config: Mapping, origins: Origins) -> None:
     """The checks the schema cannot express, on the config with the schema's defaults filled."""
     experiments = config["experiments"].items()
-    origins.check(p for name, e in experiments for p in _experiment(("experiments", name), e))
+    problems = [p for name, e in experiments for p in _experiment(("experiments", name), e)]
+    origins.check([*_data_root(config), *problems])
+
+
+def _data_root(config: Mapping) -> Iterator[Problem]:
+    root = Path(config["data_root"])
+    if root.exists() and not root.is_dir():
+        yield (
+            ("data_root",),
+            (
+                f"{str(root)!r} is a file; expected the folder the datasets are read from (or "
+                "downloaded to)"
+            ),
+        )
 
 
 def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
@@ -99,6 +112,17 @@ def _shift(at: KeyPath, exp: dict) -> Iterator[Problem]:
             yield key, f"{name!r} is neither {NOISE_IMAGES!r} nor a dataset ({', '.join(known)})"
         elif name == exp["dataset"]:
             yield key, f"{name!r} is the experiment's own dataset, not out of distribution"
+        elif name != NOISE_IMAGES and exp["dataset"] in known:
+            own = sources.image_shape(exp["dataset"], exp["dataset_options"])
+            other = sources.image_shape(name)
+            if own != other:
+                yield (
+                    key,
+                    (
+                        f"{name!r} has images of shape {list(other)}, the experiment's "
+                        f"{exp['dataset']!r} {list(own)}: the networks cannot read them"
+                    ),
+                )
 
 
 def _folder_corruptions(at: KeyPath, exp: dict) -> Iterator[Problem]:

@@ -1,12 +1,20 @@
-"""Predictions of a trained network: per-sample class probabilities over a test loader."""
+"""Predictions of a trained network: per-sample class probabilities over a test loader, and
+the repeated stochastic passes of an evaluation (the test set's and the shifted sets')."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
 
 from blth.data import DeviceLoader
 from blth.models.base import Classifier
+
+if TYPE_CHECKING:
+    from blth.data import ImageData
+    from blth.hparams import BayesHparams
+    from blth.runspec import EvalSpec
 
 
 def amp_active(device: torch.device, enabled: bool, on_cpu: bool = False) -> bool:
@@ -42,3 +50,35 @@ def predict(
         model.train(was_training)
         model.generator = previous
     return torch.cat(probs, dim=1)
+
+
+def predictive_passes(
+    net: Classifier,
+    x: Tensor,
+    images: ImageData,
+    bayes: BayesHparams | None,
+    spec: EvalSpec,
+    device: str,
+    passes: int,
+    salt: int = 0,
+) -> tuple[Tensor, Tensor]:
+    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) of the
+    images ``x`` uint8 [N, C, H, W], normalised with the training set's statistics of
+    ``images``.
+
+    Pass p draws its weight samples from seed ``10007 * seed + p + salt`` (``salt`` tells the
+    sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
+    """
+    from blth.metrics import mutual_information_per_example
+
+    mean, std = images.channel_stats()
+    labels = torch.zeros(len(x), dtype=torch.long)  # the predictive does not look at them
+    loader = DeviceLoader(x, labels, spec.eval_batch_size, mean, std, torch.device(device))
+    samples = bayes.eval_samples if bayes else 1
+    probs, mi = [], []
+    for p in range(passes if bayes else 1):
+        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p + salt)
+        sample_probs = predict(net, loader, samples, gen, spec.amp)
+        probs.append(sample_probs.mean(0).cpu())
+        mi.append(mutual_information_per_example(sample_probs).cpu())
+    return torch.stack(probs), torch.stack(mi)

@@ -8,8 +8,10 @@ option written out at its default value describes the same run as one left out.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import re
+from pathlib import Path
 from typing import Any
 
 VIT_SIZES = {  # dim, heads, dim_head, mlp, default depth
@@ -100,6 +102,16 @@ def check_importable(name: str) -> None:
     """A ``<module>:<function>`` model's top-level package can be found (found, not imported:
     the workflow's process stays torch-free); the job that builds the model checks the rest."""
     family, match = parse(name)
+    if family == "torchvision":
+        known = torchvision_models()
+        if match["function"] not in known:
+            near = difflib.get_close_matches(match["function"], sorted(known), n=3, cutoff=0)
+            raise ValueError(
+                f"model {name!r}: torchvision has no classification model "
+                f"{match['function']!r} (nearest: {', '.join(near)}; all: "
+                "torchvision.models.list_models())"
+            )
+        return
     if family != "module":
         return
     package = match["module"].split(".")[0]
@@ -108,3 +120,14 @@ def check_importable(name: str) -> None:
             f"model {name!r}: no module {package!r} can be imported "
             "(install it, or put its folder on PYTHONPATH)"
         )
+
+
+def torchvision_models() -> set[str]:
+    """The names of torchvision's classification models, read from its source (its
+    ``@register_model()`` builders in ``torchvision/models/*.py``) without importing torch."""
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("a torchvision: model needs torchvision, which is not installed")
+    folder = Path(spec.submodule_search_locations[0]) / "models"
+    builder = re.compile(r"^@register_model\(\)\n(?:@.*\n)*def (\w+)\(", re.M)
+    return {n for f in folder.glob("*.py") for n in builder.findall(f.read_text("utf-8"))}

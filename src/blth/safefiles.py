@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,9 @@ from safetensors.numpy import save
 from blth.artefacts import rerun_remedy
 
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
+# CRC-32 of the data section, in the header's metadata: same-size damage is caught on read (a
+# file written before blth 0.5 has none and is read unchecked)
+CHECKSUM = "blth.crc32"
 
 
 class DamagedFile(ValueError):
@@ -48,6 +52,9 @@ def read(
             raw = f.metadata() or {}
     except SafetensorError as e:
         raise damaged(path, _diagnose(Path(path), e)) from None
+    written = raw.pop(CHECKSUM, None)
+    if written is not None and written != str(_data_crc32(Path(path))):
+        raise damaged(path, "fails its checksum (its content changed after it was written)")
     missing = sorted(set(tensors) - set(found)) + sorted(set(metadata) - set(raw))
     if missing:
         raise damaged(path, f"lacks {', '.join(missing)}")
@@ -55,6 +62,16 @@ def read(
         return found, {k: json.loads(v) for k, v in raw.items()}
     except ValueError:
         raise damaged(path, "has metadata that is not JSON") from None
+
+
+def _data_crc32(path: Path) -> int:
+    """CRC-32 of a safetensors file's data section (everything after its header)."""
+    crc = 0
+    with path.open("rb") as f:
+        f.seek(8 + int.from_bytes(f.read(8), "little"))
+        while chunk := f.read(1 << 24):
+            crc = zlib.crc32(chunk, crc)
+    return crc
 
 
 def write(
@@ -67,7 +84,9 @@ def write(
     n = int.from_bytes(raw[:8], "little")
     # Offsets in the header are relative to the data section, so any key order stays valid;
     # json.dumps escapes to ASCII, so the header's length in characters is its length in bytes.
-    header = json.dumps(json.loads(bytes(raw[8 : 8 + n])), sort_keys=True, separators=(",", ":"))
+    fields = json.loads(bytes(raw[8 : 8 + n]))
+    fields.setdefault("__metadata__", {})[CHECKSUM] = str(zlib.crc32(raw[8 + n :]))
+    header = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     header += " " * (-len(header) % 8)  # keep the data 8-byte aligned, as safetensors does
     with replacing(path) as f:
         f.write(len(header).to_bytes(8, "little"))

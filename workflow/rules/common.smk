@@ -2,6 +2,7 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,6 +25,26 @@ EXPERIMENTS = json.loads(json.dumps(config["experiments"], sort_keys=True))
 SCRIPTS = Path(workflow.basedir).parent / "scripts"
 # where workflow/envs/blth.post-deploy.sh installs blth from under --sdm conda
 os.environ.setdefault("BLTH_SOURCE", str(Path(workflow.basedir).parent))
+
+
+def warn_without_metadata():
+    """Finished trainings without Snakemake's record of how they were made (a results/ tree
+    copied without .snakemake/): Snakemake cannot see a changed setting, so it reruns nothing.
+    """
+    finished = next(Path("results").glob("*/runs/*/s*/*/L*/*/final.safetensors"), None)
+    metadata = Path(".snakemake") / "metadata"
+    if finished is None or (metadata.is_dir() and any(metadata.iterdir())):
+        return
+    print(
+        f"WARNING: {finished.parent} and the rest of results/ have no record in "
+        f"{metadata}/ (was results/ copied without .snakemake/?). Snakemake cannot tell which "
+        "settings and code made them, so a changed setting reruns nothing. Copy .snakemake/ "
+        "with results/, or move results/<experiment> aside to recompute it.",
+        file=sys.stderr,
+    )
+
+
+warn_without_metadata()
 
 
 wildcard_constraints:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blth import safefiles
+from blth import artefacts, safefiles
 from blth.param_names import KINDS, value_name
 
 Masks = dict[str, np.ndarray]
@@ -29,6 +29,12 @@ def load_state(path: str | Path) -> tuple[State, dict]:
     missing = [w for w in weights if w not in state]
     if missing:
         raise safefiles.damaged(path, f"lacks the weights {', '.join(missing)} its metadata lists")
+    broken = [k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+    if broken:
+        rerun = artefacts.rerun_remedy(path)
+        remedy = "If the training that wrote it diverged (see its log), lower train.lr; if not: "
+        remedy += rerun
+        raise safefiles.damaged(path, f"holds non-finite values in {', '.join(broken)}", remedy)
     return state, meta
 
 

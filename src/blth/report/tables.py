@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from blth.artefacts import SCHEMAS, TABLES
+from blth.artefacts import SCHEMAS, TABLES, read_table
 from blth.lottery.branches import BRANCHES
 
 TRANSPLANT = "transplant"
@@ -60,13 +60,8 @@ def load_tables(
     tables = {name: empty_table(name) for name in TABLES}
     for path in paths:
         if path.is_file():
-            try:
-                tables[path.stem] = pd.read_parquet(path)
-            except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
-                raise ValueError(
-                    f"{path}: not a readable Parquet file ({err}); delete it and rerun the "
-                    "workflow, which recomputes it"
-                ) from None
+            read_table(path)  # verified against its checksums; a damaged file is named
+            tables[path.stem] = pd.read_parquet(path)
     return tables
 
 

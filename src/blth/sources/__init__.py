@@ -3,7 +3,8 @@
 Each public module ``blth.sources.<name>`` is the dataset ``<name>``: it defines
 ``read(root, **options)`` -> (train_x, train_y, test_x, test_y), uint8 [N, C, H, W] images and
 integer [N] labels 0..K-1 read (or downloaded) from folder ``root``, its options typed keywords
-with defaults, and ``AUGMENT``: whether training augments it (random crop + flip).
+with defaults, ``AUGMENT``: whether training augments it (random crop + flip), and ``SHAPE``:
+its images' (C, H, W), which the config check compares before any job.
 
 Nothing here imports them by an import statement: a job's code fingerprint (blth.fingerprint)
 follows those, so adding a source changes no job's code, and the ``prepare_data`` rule adds the
@@ -29,6 +30,7 @@ class Source(Protocol):
     """A source module, as :func:`get` returns it."""
 
     AUGMENT: bool
+    SHAPE: tuple[int, int, int]
 
     def read(self, root: Path, /, **options: Any) -> tuple[np.ndarray, ...]: ...
 
@@ -44,6 +46,12 @@ def module(name: str) -> str:
     if name not in known:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")
     return f"{__name__}.{name}"
+
+
+def image_shape(name: str, options: dict[str, Any] | None = None) -> tuple[int, ...]:
+    """(C, H, W) of dataset ``name``'s images with its ``options`` (only ``synthetic`` takes a
+    ``shape`` option)."""
+    return tuple((options or {}).get("shape", get(name).SHAPE))
 
 
 def get(name: str) -> Source:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # torchvision is imported when the source runs
     from torchvision.datasets import CIFAR10
 
 AUGMENT = True
+SHAPE = (3, 32, 32)  # (C, H, W) of its images
 
 
 def read(root: Path, **_: object) -> tuple[np.ndarray, ...]:

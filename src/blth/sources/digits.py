@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 AUGMENT = False
+SHAPE = (1, 8, 8)  # (C, H, W) of its images
 
 
 def read(root: Path, test_fraction: float = 0.2, **_: object) -> tuple[np.ndarray, ...]:

@@ -10,6 +10,7 @@ from blth.sources._idx import IdxDataset
 from blth.sources._idx import read as read_idx
 
 AUGMENT = False
+SHAPE = (1, 28, 28)  # (C, H, W) of its images
 DEBIAN = "/usr/share/datasets/fashion-mnist"  # apt-get install dataset-fashion-mnist
 FASHION = IdxDataset(
     "Fashion-MNIST",

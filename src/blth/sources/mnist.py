@@ -11,6 +11,7 @@ from blth.sources._idx import IdxDataset
 from blth.sources._idx import read as read_idx
 
 AUGMENT = False
+SHAPE = (1, 28, 28)  # (C, H, W) of its images
 MNIST = IdxDataset("MNIST", "MNIST", "a copy of the four IDX files of yann.lecun.com/exdb/mnist")
 
 

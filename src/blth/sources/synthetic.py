@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 AUGMENT = True
+SHAPE = (3, 32, 32)  # (C, H, W) of its images unless dataset_options.shape says
 
 
 def read(
     root: Path,
     classes: int = 10,
-    shape: tuple[int, ...] = (3, 32, 32),
+    shape: tuple[int, ...] = SHAPE,
     train: int = 2000,
     test: int = 500,
     seed: int = 0,

@@ -42,45 +42,11 @@ def test_passes(
     device: str,
 ) -> tuple[Tensor, Tensor]:
     """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) on the test
-    set, ``evaluation.passes`` passes (:func:`predictive_passes`)."""
+    set, ``evaluation.passes`` passes (:func:`blth.inference.predictive_passes`)."""
+    from blth.inference import predictive_passes
+
     passes = spec.evaluation["passes"]
     return predictive_passes(net, images.test_x, images, bayes, spec, device, passes)
-
-
-def predictive_passes(
-    net: Classifier,
-    x: Tensor,
-    images: ImageData,
-    bayes: BayesHparams | None,
-    spec: EvalSpec,
-    device: str,
-    passes: int,
-    salt: int = 0,
-) -> tuple[Tensor, Tensor]:
-    """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) of the
-    images ``x`` uint8 [N, C, H, W], normalised with the training set's statistics of
-    ``images``.
-
-    Pass p draws its weight samples from seed ``10007 * seed + p + salt`` (``salt`` tells the
-    sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
-    """
-    import torch
-
-    from blth.data import DeviceLoader
-    from blth.inference import predict
-    from blth.metrics import mutual_information_per_example
-
-    mean, std = images.channel_stats()
-    labels = torch.zeros(len(x), dtype=torch.long)  # the predictive does not look at them
-    loader = DeviceLoader(x, labels, spec.eval_batch_size, mean, std, torch.device(device))
-    samples = bayes.eval_samples if bayes else 1
-    probs, mi = [], []
-    for p in range(passes if bayes else 1):
-        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p + salt)
-        sample_probs = predict(net, loader, samples, gen, spec.amp)
-        probs.append(sample_probs.mean(0).cpu())
-        mi.append(mutual_information_per_example(sample_probs).cpu())
-    return torch.stack(probs), torch.stack(mi)
 
 
 def summarize(

@@ -95,7 +95,7 @@ def evaluate_run(
     predictive over ``passes`` passes; ``clean``: its test-set passes (probabilities [P, N, C],
     mutual information [P, N]), the in-distribution side of detection."""
     from blth import metrics
-    from blth.steps.evaluation import predictive_passes
+    from blth.inference import predictive_passes
 
     labels, bins = images.test_y, spec.evaluation["ece_bins"]
     shift_rows = []
