@@ -106,15 +106,18 @@ def test_check_config_names_a_missing_empty_or_non_mapping_file(tmp_path, capsys
     assert "config.yaml: " in err and fragment in err
 
 
-@pytest.mark.parametrize("command", ["report", "robustness"])
+@pytest.mark.parametrize("command", ["report", "robustness", "claims", "ensembles"])
 def test_a_missing_folder_or_a_damaged_table_is_named(tmp_path, capsys, command):
     from blth import cli
-    from blth.report import robustness
+    from blth.report import ensembles, robustness
+    from blth.report.claims import __main__ as claims
 
     def run(folder):
         if command == "report":
             return cli.main(["report", str(folder), str(tmp_path / "out")])
-        return robustness.main([str(folder)])
+        return {"robustness": robustness, "claims": claims, "ensembles": ensembles}[command].main(
+            [str(folder)]
+        )
 
     assert run(tmp_path / "nowhere") == 2
     assert "nowhere is not a folder of tables" in capsys.readouterr().err

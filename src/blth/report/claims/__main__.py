@@ -19,11 +19,15 @@ def main(argv: list[str] | None = None) -> int:
         "tables", nargs="+", help="an experiment's tables folder (runs/layers.parquet), or several"
     )
     args = parser.parse_args(argv)
-    if len(args.tables) == 1:
-        sys.stdout.write(markdown(findings(args.tables[0])))
-    else:
-        archs = architectures.load_architectures(args.tables)
-        sys.stdout.write(architectures.markdown(archs, CHECKS))
+    try:
+        if len(args.tables) == 1:
+            text = markdown(findings(args.tables[0]))
+        else:
+            text = architectures.markdown(architectures.load_architectures(args.tables), CHECKS)
+    except ValueError as err:  # a missing folder, a damaged or empty table, named
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text)
     return 0
 
 
