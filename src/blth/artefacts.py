@@ -14,6 +14,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from blth.safefiles import rerun_remedy
+
 S, I, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
 IDENTITY = [
@@ -167,16 +169,6 @@ SCHEMAS: dict[str, pa.Schema] = {
     ensemble_table("ensembles"): pa.schema(LEVEL + ENSEMBLE_COLUMNS),
     ensemble_table("ensembles_ood"): pa.schema(LEVEL + OOD_COLUMNS),
 }
-
-
-def rerun_remedy(path: str | Path) -> str:
-    """What to do about a damaged workflow artefact at ``path``: Snakemake does not recompute a
-    deleted file that finished jobs downstream no longer need, so the remedy forces it, and
-    everything that depends on it, explicitly."""
-    return (
-        f"Delete it and run `snakemake --cores N --forcerun {path}` with the study's "
-        "--configfile: Snakemake recomputes it and everything that depends on it."
-    )
 
 
 def _table(rows: Sequence[dict], schema: pa.Schema, name: str) -> pa.Table:

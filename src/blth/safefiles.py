@@ -21,12 +21,20 @@ import numpy as np
 from safetensors import SafetensorError, safe_open
 from safetensors.numpy import save
 
-from blth.artefacts import rerun_remedy
-
 _MAX_HEADER = 100_000_000  # safetensors' own limit on the JSON header
 # CRC-32 of the data section, in the header's metadata: same-size damage is caught on read (a
 # file written before blth 0.5 has none and is read unchecked)
 CHECKSUM = "blth.crc32"
+
+
+def rerun_remedy(path: str | Path) -> str:
+    """What to do about a damaged workflow artefact at ``path``: Snakemake does not recompute a
+    deleted file that finished jobs downstream no longer need, so the remedy forces it, and
+    everything that depends on it, explicitly."""
+    return (
+        f"Delete it and run `snakemake --cores N --forcerun {path}` with the study's "
+        "--configfile: Snakemake recomputes it and everything that depends on it."
+    )
 
 
 class DamagedFile(ValueError):
@@ -35,7 +43,7 @@ class DamagedFile(ValueError):
 
 def damaged(path: str | Path, problem: str, remedy: str | None = None) -> DamagedFile:
     """The error naming ``path``, what is wrong with it and what to do about it (by default:
-    recompute it and what depends on it, :func:`blth.artefacts.rerun_remedy`)."""
+    recompute it and what depends on it, :func:`rerun_remedy`)."""
     return DamagedFile(f"{path}: {problem}. {remedy or rerun_remedy(path)}")
 
 

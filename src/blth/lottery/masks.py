@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blth import artefacts, safefiles
+from blth import safefiles
 from blth.param_names import KINDS, value_name
 
 Masks = dict[str, np.ndarray]
@@ -31,7 +31,7 @@ def load_state(path: str | Path) -> tuple[State, dict]:
         raise safefiles.damaged(path, f"lacks the weights {', '.join(missing)} its metadata lists")
     broken = [k for k, v in state.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
     if broken:
-        rerun = artefacts.rerun_remedy(path)
+        rerun = safefiles.rerun_remedy(path)
         remedy = "If the training that wrote it diverged (see its log), lower train.lr; if not: "
         remedy += rerun
         raise safefiles.damaged(path, f"holds non-finite values in {', '.join(broken)}", remedy)

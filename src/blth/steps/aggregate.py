@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from blth import artefacts
+from blth import artefacts, safefiles
 from blth.lottery.arms import DET
 from blth.lottery.branches import IMP, MAIN, TRANSPLANT
 
@@ -25,7 +25,7 @@ def training_summary(epochs: list[dict], path: str) -> dict:
     if not numbers or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         raise ValueError(
             f"{path}: the epoch log holds epochs {numbers}, not consecutive epochs. "
-            + artefacts.rerun_remedy(path)
+            + safefiles.rerun_remedy(path)
         )
     best = max(epochs, key=lambda r: r["test_acc"])
     seconds = sum(r["seconds"] for r in epochs)
@@ -88,7 +88,7 @@ def aggregate(
             path = f"{run['evaluation']}/runs.parquet"
             raise ValueError(
                 f"{path}: {len(found)} rows for level {run['level']}, expected 1. "
-                + artefacts.rerun_remedy(path)
+                + safefiles.rerun_remedy(path)
             )
         epochs = artefacts.read_rows(epochs_path, artefacts.RUN_EPOCHS)
         (row,) = found
