@@ -217,7 +217,7 @@ def ensembles(runs: pd.DataFrame) -> pd.DataFrame:
         aurc_max_probability=0.03,
         aurc_entropy=0.03,
         aurc_mutual_information=0.05,
-    )[[*[n for n in tb.SCHEMAS["ensembles"].names]]]
+    )[tb.SCHEMAS["ensembles"].names]
 
 
 def inner_layers(spec: dict) -> list[dict]:

@@ -9,6 +9,7 @@ option written out at its default value describes the same run as one left out.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -122,7 +123,8 @@ def check_importable(name: str) -> None:
         )
 
 
-def torchvision_models() -> set[str]:
+@functools.cache  # read once per process: the config check asks once per experiment
+def torchvision_models() -> frozenset[str]:
     """The names of torchvision's classification models, read from its source (its
     ``@register_model()`` builders in ``torchvision/models/*.py``) without importing torch."""
     spec = importlib.util.find_spec("torchvision")
@@ -130,4 +132,4 @@ def torchvision_models() -> set[str]:
         raise ValueError("a torchvision: model needs torchvision, which is not installed")
     folder = Path(spec.submodule_search_locations[0]) / "models"
     builder = re.compile(r"^@register_model\(\)\n(?:@.*\n)*def (\w+)\(", re.M)
-    return {n for f in folder.glob("*.py") for n in builder.findall(f.read_text("utf-8"))}
+    return frozenset(n for f in folder.glob("*.py") for n in builder.findall(f.read_text("utf-8")))
