@@ -39,6 +39,17 @@ elif mode == "raise":
 elif mode == "sleep":
     open(sys.argv[2], "w").write(str(os.getpid()))
     time.sleep(60)
+elif mode == "late":  # writes its output after a while
+    open(sys.argv[2], "w").write(str(os.getpid()))
+    time.sleep(3)
+    open(sys.argv[3], "w").write("adopted")
+elif mode == "writing":  # stopped in the middle of writing its output
+    from blth.safefiles import replacing
+
+    with replacing(sys.argv[3]) as f:
+        f.write(b"half")
+        open(sys.argv[2], "w").write(str(os.getpid()))
+        time.sleep(60)
 """
 
 
@@ -194,3 +205,89 @@ def test_a_study_through_the_server_is_the_study_without_it(tmp_path):
         a, b = (pq.read_table(root / "tables" / table.name).to_pandas() for root in (warm, cold))
         keep = [c for c in a.columns if c not in TIMINGS]
         assert a[keep].equals(b[keep]), table.name
+
+
+def _started(process: subprocess.Popen, marker: Path) -> int:
+    """The pid of the job's child once it has started."""
+    deadline = time.monotonic() + 60
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline and process.poll() is None, process.stderr
+        time.sleep(0.05)
+    return int(marker.read_text())
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for its new parent to reap it: either way it runs no code."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def test_a_job_whose_server_dies_ends_before_its_failure_is_reported(tmp_path):
+    """kill -9 of the server: the child gets SIGTERM from the kernel, and the job process waits
+    for it to end before it fails, so no output appears after Snakemake has seen the failure."""
+    script = tmp_path / "job.py"
+    script.write_text(JOB)
+    launcher = Launcher([script])
+    launcher.start(local=True, deployment=set(), snakemake_logs=[])
+    assert launcher.process is not None
+    path = os.environ.pop(SOCKET_ENV)
+    try:
+        marker, output = tmp_path / "pid", tmp_path / "output"
+        process = job((path, 0, script), "late", str(marker), str(output))
+        child = _started(process, marker)
+        launcher.process.kill()
+        _, err = process.communicate(timeout=60)
+        assert _ended(child)
+        assert process.returncode == 1 and "stopped while running this job" in err
+        time.sleep(4)  # past the moment the job would have written its output
+        assert not output.exists()
+    finally:
+        launcher.stop()
+
+
+def test_a_job_ends_when_the_snakemake_run_that_started_its_server_dies(tmp_path):
+    """The server's parent is killed (kill -9 of Snakemake): the server stops its jobs, reports
+    them terminated, and removes its socket's folder."""
+    script = tmp_path / "job.py"
+    script.write_text(JOB)
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time; from pathlib import Path; "
+            "from blth.jobserver.launcher import Launcher; "
+            "l = Launcher([Path(sys.argv[1])]); l.start(True, set(), []); "
+            "print(os.environ[sys.argv[2]], l.process.pid, flush=True); time.sleep(600)",
+            str(script),
+            SOCKET_ENV,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdout is not None
+    path, server_pid = run.stdout.readline().split()
+    marker = tmp_path / "pid"
+    process = job((path, 0, script), "sleep", str(marker))
+    child = _started(process, marker)
+    run.kill()
+    run.wait()
+    process.wait(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert _ended(child) and gone(int(server_pid))
+    assert not Path(path).parent.exists()
+
+
+@pytest.mark.parametrize("where", ["server", OFF])
+def test_a_cancelled_job_leaves_no_half_written_file(server, tmp_path, where):
+    marker, output = tmp_path / "pid", tmp_path / "output"
+    process = job(
+        server, "writing", str(marker), str(output), socket_path=OFF if where == OFF else None
+    )
+    child = _started(process, marker)
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM
+    assert gone(child)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pid"]

@@ -2,14 +2,17 @@
 
 A fork copies only the calling thread, so the server's Python code runs in one thread: one loop
 accepts jobs, notices a job process that went away (its child is terminated) and reaps finished
-children. The native threads its imports start (OpenBLAS's pool, pyarrow's jemalloc background
-thread) are reset in a child by their libraries' fork handlers. CUDA is never touched here:
-a child initialises it on its own.
+children. No job outlives the server: a child gets SIGTERM when the server dies (Linux's parent
+death signal), and the server terminates its jobs when the Snakemake run that started it is
+gone (killed: nobody would collect their outputs). The native threads its imports start
+(OpenBLAS's pool, pyarrow's jemalloc background thread) are reset in a child by their
+libraries' fork handlers. CUDA is never touched here: a child initialises it on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import logging
 import os
@@ -30,6 +33,7 @@ from blth.jobserver.protocol import Reader, send
 
 log = logging.getLogger("blth.jobserver")
 POLL_S = 0.02  # how often finished children are reaped: the latency a job's end can add
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 # imported on first use inside torch (the optimiser's first step imports the compiler stack)
 LAZY_THIRD_PARTY = ("torch._dynamo", "pyarrow.parquet", "snakemake.script")
 
@@ -58,8 +62,9 @@ def preload(scripts: list[Path]) -> int:
 
 
 def serve(path: str, parent: int, scripts: list[Path]) -> None:
-    """Serve jobs on socket ``path`` until SIGTERM, or until process ``parent`` (the Snakemake
-    run) is gone and no job is left."""
+    """Serve jobs on socket ``path`` until SIGTERM or until process ``parent`` (the Snakemake
+    run) is gone; then terminate the jobs still running, wait for them and remove the socket
+    with its folder."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)  # bound before the imports: jobs that come early wait in the backlog
@@ -83,7 +88,7 @@ def serve(path: str, parent: int, scripts: list[Path]) -> None:
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     jobs: dict[int, Job] = {}
-    while not stopping and (os.getppid() == parent or jobs):
+    while not stopping and os.getppid() == parent:
         for key, _ in selector.select(POLL_S):
             if key.fileobj is listener:
                 job = _start(listener, selector, torch_rng)
@@ -93,9 +98,13 @@ def serve(path: str, parent: int, scripts: list[Path]) -> None:
                 selector.unregister(key.fileobj)
                 _terminate(key.data)
         _reap(jobs, selector)
-    for job in jobs.values():
-        _terminate(job.pid)
+    for pid in jobs:
+        client.stop_process(pid)
+    _reap(jobs, selector)
     listener.close()
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+        os.rmdir(os.path.dirname(path))  # the launcher's folder, left behind if it was killed
 
 
 def _start(listener: socket.socket, selector: selectors.BaseSelector, torch_rng: Any) -> Job | None:
@@ -115,8 +124,11 @@ def _start(listener: socket.socket, selector: selectors.BaseSelector, torch_rng:
         conn.close()
         return None
     assert request is not None
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's handler, even briefly
+        _die_with(server)
         listener.close()
         conn.close()
         _run_child(request, reader.fds, torch_rng)
@@ -136,7 +148,7 @@ def _run_child(request: dict[str, Any], fds: list[int], torch_rng: Any) -> None:
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        client.exit_on_sigterm()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         logging.getLogger().handlers.clear()
         os.chdir(request["cwd"])
@@ -156,6 +168,13 @@ def _run_child(request: dict[str, Any], fds: list[int], torch_rng: Any) -> None:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         os._exit(code)
+
+
+def _die_with(server: int) -> None:
+    """In the forked child: get SIGTERM when the server dies (at once if it already has)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0 or os.getppid() != server:
+        os._exit(128 + signal.SIGTERM)
 
 
 def _gone(conn: Any) -> bool:
