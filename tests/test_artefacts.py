@@ -3,13 +3,15 @@ that does not follow it is named when read."""
 
 from __future__ import annotations
 
+import errno
 import math
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from blth import artefacts
+from blth import artefacts, safefiles
 
 LEVEL_ROW = {"level": 1, "name": "fc1", "index": 0, "n_weights": 10, "n_remaining": 8}
 LAYERS = artefacts.evaluation_table("layers")
@@ -59,3 +61,31 @@ def test_read_rows_refuses_a_file_that_is_not_parquet(tmp_path):
     path.write_bytes(b"not parquet")
     with pytest.raises(ValueError, match="not a readable Parquet file"):
         artefacts.read_rows(path, "runs")
+
+
+@pytest.mark.parametrize("kind", ["table", "weights", "any"])
+def test_a_full_disk_names_the_file_and_leaves_the_previous_one_whole(tmp_path, monkeypatch, kind):
+    """ENOSPC while writing (reported by the final flush to disk, as on most file systems):
+    the error names the file, the old content stays, no temporary file is left."""
+    path = tmp_path / f"out.{kind}"
+    write = {
+        "table": lambda: artefacts.write_table([LEVEL_ROW], path, LAYERS),
+        "weights": lambda: safefiles.write(path, {"w": np.ones(3, np.float32)}, {}),
+        "any": lambda: write_bytes(path),  # a checkpoint, say
+    }[kind]
+    write()
+    before = path.read_bytes()
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safefiles.os, "fsync", full)
+    with pytest.raises(safefiles.DiskFull, match=f"{path}: no space left on the device"):
+        write()
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def write_bytes(path):
+    with safefiles.replacing(path) as f:
+        f.write(b"content")

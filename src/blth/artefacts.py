@@ -6,7 +6,6 @@ do not match the schema, naming the table and the column.
 
 from __future__ import annotations
 
-import os
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from blth.safefiles import rerun_remedy
+from blth.safefiles import replacing, rerun_remedy
 
 S, I, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
@@ -209,14 +208,8 @@ def write_table(
     atomically, with a checksum of its content and of each Parquet page."""
     table = _table(rows, schema or SCHEMAS[name], name)
     table = table.replace_schema_metadata({CHECKSUM: _checksum(table)})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
-    try:
-        pq.write_table(table, str(tmp), write_page_checksum=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as f:
+        pq.write_table(table, f, write_page_checksum=True)
 
 
 def read_table(path: str | Path) -> pa.Table:

@@ -9,6 +9,7 @@ replaces the target only once complete, with the umask's mode (safetensors 0.8 w
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import zlib
@@ -39,6 +40,10 @@ def rerun_remedy(path: str | Path) -> str:
 
 class DamagedFile(ValueError):
     """An input file is truncated, garbled or lacks what its reader expects."""
+
+
+class DiskFull(OSError):
+    """A write ran out of space (or quota); the file named was not written."""
 
 
 def damaged(path: str | Path, problem: str, remedy: str | None = None) -> DamagedFile:
@@ -104,16 +109,27 @@ def write(
 
 @contextmanager
 def replacing(path: str | Path) -> Iterator[BinaryIO]:
-    """A file object whose content replaces ``path`` only once the block completes."""
+    """A file object whose content replaces ``path`` only once the block completes; on any
+    failure ``path`` is left as it was and no partial file remains. A full disk or quota raises
+    :class:`DiskFull` naming ``path``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder: os.replace is atomic
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:  # open() honours the umask, unlike tempfile's 0600
             yield f
             f.flush()
             os.fsync(f.fileno())  # a crash after the rename must not leave an empty file
         os.replace(tmp, path)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise DiskFull(
+            err.errno,
+            f"{path}: no space left on the device (or quota) while writing it; nothing of it "
+            f"was kept. Free space where it goes (`df -h {path.parent}`) and run again: "
+            "Snakemake resumes with this job",
+        ) from err
     finally:
         tmp.unlink(missing_ok=True)
 

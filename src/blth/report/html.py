@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 from os import PathLike
-from pathlib import Path
 
 import altair as alt
 from altair.utils.html import INLINE_HTML_TEMPLATE
 
-from blth import cache
+from blth import cache, safefiles
 
 MODE = "vega-lite"
 
@@ -60,4 +59,6 @@ def offline_page(chart: alt.TopLevelMixin) -> str:
 
 
 def write(chart: alt.TopLevelMixin, path: str | PathLike[str]) -> None:
-    Path(path).write_text(offline_page(chart), encoding="utf-8")
+    """The chart's page at ``path``, replacing it only once whole (a full disk is named)."""
+    with safefiles.replacing(path) as f:
+        f.write(offline_page(chart).encode("utf-8"))
