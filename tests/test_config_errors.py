@@ -5,14 +5,11 @@ hold) runs in-process through the checks common.smk runs; a few rows run as ``sn
 """
 
 import copy
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from test_paper_dag import PAPER, TOY, merged
-from workdir import copy_repo, env_for
 
 from blth import cli, fingerprint, runspec, sources
 from blth.config_check import DATASET_OPTIONS, check
@@ -199,6 +196,13 @@ ROWS = {  # id: (change, fragments of the message)
          "experiment's 'digits' [1, 8, 8]: the networks cannot read them"]),
     "data_root_file": (lambda config: config.update(data_root=str(ROOT / "README.md")),
         [f"data_root: '{ROOT / 'README.md'}' is a file; expected the folder the datasets"]),
+    # sizes: of the model's layers, of the predictives
+    "levels_empty_a_layer": (section("pruning", rate=0.99),
+        [f"{AT}.levels: 8 levels at {AT}.pruning.rate = 0.99 leave 0 weights at level 3 for the 2 "
+         "prunable tensors of 'lenet_300_100': at least one is empty from there on"]),
+    "eval_samples_memory": (section("bayes", eval_samples=10**9),
+        [f"{AT}.bayes.eval_samples: 1000000000 weight samples x 360 digits test images x 10 "
+         "classes of float32 probabilities take 13,411.0 GiB at once, more than this machine's"]),
     # ensembles across seeds
     "ensemble_one_seed": (section("evaluation", ensembles=["det"]),
         [f"{AT}.evaluation.ensembles: an ensemble across seeds needs two or more in {AT}.seeds, "
@@ -283,7 +287,7 @@ def test_no_job_runs_the_config_checks():
     """They run when the DAG is built only: changing them changes no job's code fingerprint."""
     for script in (ROOT / "scripts").glob("*.py"):
         names = {path.name for path in fingerprint.files(script)}
-        assert not names & {"config_check.py", "config_origins.py"}, script
+        assert not names & {"config_check.py", "config_origins.py", "config_sizes.py"}, script
 
 
 def test_check_config_names_the_line_and_column_of_a_yaml_error(tmp_path, capsys):
@@ -293,89 +297,3 @@ def test_check_config_names_the_line_and_column_of_a_yaml_error(tmp_path, capsys
     assert f"{bad}:7:4: not valid YAML: expected <block end>" in capsys.readouterr().err
     assert cli.main(["check-config", str(ROOT / "config" / "demo.yaml")]) == 0
     assert "valid: 1 experiment(s), demo" in capsys.readouterr().out
-
-
-# ---- through Snakemake ------------------------------------------------------------------------
-
-
-def snakemake(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", *args],
-        cwd=ROOT,
-        env=env_for(ROOT),
-        capture_output=True,
-        text=True,
-    )
-
-
-def failure(tmp_path: Path, change) -> str:
-    """The output of a dry run of a bad config: it fails in a few lines, without a schema."""
-    path = tmp_path / "config.yaml"
-    path.write_text(text_of(change))
-    out = snakemake("--configfile", str(path))
-    output = out.stdout + out.stderr
-    assert out.returncode != 0
-    assert len(output.splitlines()) <= 15 and "Failed validating" not in output, output
-    return output.replace(str(path), "{file}")
-
-
-E2E = ["three_at_once", "default_milestones", "duplicate_key", "ignore_unknown", "test_fraction"]
-
-
-@pytest.mark.parametrize("row", E2E)
-def test_snakemake_stops_on_a_bad_config_in_a_few_lines(tmp_path, row):
-    change, fragments = ROWS[row]
-    output = failure(tmp_path, change)
-    for fragment in fragments:
-        assert fragment in output
-
-
-def test_a_yaml_error_of_a_configfile_stops_snakemake_at_once(tmp_path):
-    """Snakemake reads a --configfile before the workflow: its message names no location (see
-    docs/troubleshooting.md: blth check-config does)."""
-    assert "Config file is not valid JSON or YAML" in failure(tmp_path, RAW_SYNTAX)
-
-
-def test_a_yaml_error_of_the_demo_names_file_line_and_column(tmp_path):
-    work = copy_repo(tmp_path)
-    (work / "config" / "demo.yaml").write_text(RAW_SYNTAX)
-    out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n"],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode != 0
-    message = "config/demo.yaml:7:4: not valid YAML: expected <block end>"
-    assert message in out.stdout + out.stderr
-
-
-def config_md5(*args: str) -> str:
-    out = snakemake(*args)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return next(line for line in out.stdout.splitlines() if "Config MD5" in line)
-
-
-def test_config_alone_overrides_the_demo(tmp_path):
-    """--config without --configfile: the demo with the override, as if written into it."""
-    edited = tmp_path / "demo.yaml"
-    edited.write_text(DEMO.replace("device: cpu", "device: auto"))
-    overridden = config_md5("--config", "device=auto")
-    assert overridden == config_md5("--configfile", str(edited)) != config_md5()
-
-
-def test_a_bad_override_of_the_demo_is_named():
-    out = snakemake("--config", "device=gpu")
-    assert out.returncode != 0
-    assert "--config: device: 'gpu' does not match" in out.stdout + out.stderr
-
-
-def test_configfile_alone_means_that_file_only(tmp_path):
-    other = tmp_path / "other.yaml"
-    config = yaml.safe_load(DEMO)
-    config["experiments"] = {"other": config["experiments"]["demo"]}
-    other.write_text(yaml.safe_dump(config))
-    out = snakemake("--configfile", str(other), "--forceall")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "experiment=other" in out.stdout and "experiment=demo" not in out.stdout

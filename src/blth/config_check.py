@@ -1,8 +1,8 @@
 """The workflow's config checked before its first job: every problem at once, a line each
 naming where it was set (blth.config_origins) and what was expected.
 
-Torch-free, except that ``pruning.ignore``, when set, is checked against the model's layers
-(built on torch's meta device).
+Torch-free, except where the model's layers are needed (config_sizes): a set ``pruning.ignore``
+and levels that prune below a thousandth of the weights.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
-from blth import model_names, runspec, sources
+from blth import config_sizes, model_names, runspec, sources
 from blth.config_origins import KeyPath, Origins, Problem, dotted
 from blth.lottery import masks
 from blth.lottery.arms import Arm
@@ -99,6 +98,7 @@ def _experiment(at: KeyPath, exp: dict) -> Iterator[Problem]:
     yield from _folder_corruptions(at, exp)
     yield from _schedule(at, exp)
     yield from _pruning(at, exp)
+    yield from config_sizes.predictive_memory(at, exp)
     if exp["transplant"]["levels"] and "det" not in exp["arms"]:
         yield (*at, "transplant"), f"needs the arm 'det' in {dotted((*at, 'arms'))}"
 
@@ -288,14 +288,15 @@ def _schedule(at: KeyPath, exp: dict) -> Iterator[Problem]:
 
 
 def _pruning(at: KeyPath, exp: dict) -> Iterator[Problem]:
-    """``pruning.ignore`` must name prunable layers of the model and leave one to prune."""
+    """``pruning.ignore`` must name prunable layers of the model and leave one to prune, and no
+    level may leave a layer empty (config_sizes)."""
     ignore = exp["pruning"]["ignore"]
     if ignore is None:  # the classifier, which every model has besides other layers
+        yield from config_sizes.emptied_layers(at, exp, None)
         return
-    meta = _layers(exp)
-    weights = {f"{layer}.weight": np.empty(0) for layer in meta["layers"]}  # names suffice
+    meta = config_sizes.model_description(exp)
     try:
-        left = masks.prunable_names(meta, weights, ignore)
+        left = masks.prunable_names(meta, meta["sizes"], ignore)
     except ValueError as err:
         yield _located(at, exp, err)
         return
@@ -307,17 +308,5 @@ def _pruning(at: KeyPath, exp: dict) -> Iterator[Problem]:
                 f"layers {meta['layers']} left out"
             ),
         )
-
-
-def _layers(exp: dict) -> dict:
-    """The model's :meth:`Classifier.describe` (prunable layers, classifier), built on torch's
-    meta device: no memory, no weights. Layer names do not depend on the input, so one patch of
-    an image stands in for it (a ViT needs whole patches)."""
-    import torch  # seconds to import: only for a set pruning.ignore
-
-    from blth.models import build
-
-    options = model_names.options(exp["model"], exp["model_options"])
-    side = options.get("patch", 1)
-    with torch.device("meta"):
-        return build(exp["model"], (1, side, side), 2, **options).describe()
+    else:
+        yield from config_sizes.emptied_layers(at, exp, meta)

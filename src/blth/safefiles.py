@@ -108,7 +108,7 @@ def write(
 
 
 @contextmanager
-def replacing(path: str | Path) -> Iterator[BinaryIO]:
+def replacing(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """A file object whose content replaces ``path`` only once the block completes; on any
     failure ``path`` is left as it was and no partial file remains. A full disk or quota raises
     :class:`DiskFull` naming ``path``."""

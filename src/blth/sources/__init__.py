@@ -4,7 +4,9 @@ Each public module ``blth.sources.<name>`` is the dataset ``<name>``: it defines
 ``read(root, **options)`` -> (train_x, train_y, test_x, test_y), uint8 [N, C, H, W] images and
 integer [N] labels 0..K-1 read (or downloaded) from folder ``root``, its options typed keywords
 with defaults, ``AUGMENT``: whether training augments it (random crop + flip), and ``SHAPE``:
-its images' (C, H, W), which the config check compares before any job.
+its images' (C, H, W), which the config check compares before any job, and ``TEST_SIZE``: (test
+images, classes), or a function ``test_size(**options)`` that gives them where options change
+them, for the config's check of the predictives' memory.
 
 Nothing here imports them by an import statement: a job's code fingerprint (blth.fingerprint)
 follows those, so adding a source changes no job's code, and the ``prepare_data`` rule adds the
@@ -31,6 +33,7 @@ class Source(Protocol):
 
     AUGMENT: bool
     SHAPE: tuple[int, int, int]
+    TEST_SIZE: tuple[int, int]
 
     def read(self, root: Path, /, **options: Any) -> tuple[np.ndarray, ...]: ...
 
@@ -52,6 +55,13 @@ def image_shape(name: str, options: dict[str, Any] | None = None) -> tuple[int, 
     """(C, H, W) of dataset ``name``'s images with its ``options`` (only ``synthetic`` takes a
     ``shape`` option)."""
     return tuple((options or {}).get("shape", get(name).SHAPE))
+
+
+def test_size(name: str, options: dict[str, Any] | None = None) -> tuple[int, int]:
+    """(test images, classes) of dataset ``name`` with its ``options``, without reading it."""
+    source = get(name)
+    given = getattr(source, "test_size", None)
+    return given(**(options or {})) if given else source.TEST_SIZE
 
 
 def get(name: str) -> Source:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # torchvision is imported when the source runs
 
 AUGMENT = True
 SHAPE = (3, 32, 32)  # (C, H, W) of its images
+TEST_SIZE = (10_000, 10)  # (test images, classes)
 
 
 def read(root: Path, **_: object) -> tuple[np.ndarray, ...]:

@@ -11,6 +11,7 @@ from blth.sources._idx import read as read_idx
 
 AUGMENT = False
 SHAPE = (1, 28, 28)  # (C, H, W) of its images
+TEST_SIZE = (10_000, 10)  # (test images, classes)
 DEBIAN = "/usr/share/datasets/fashion-mnist"  # apt-get install dataset-fashion-mnist
 FASHION = IdxDataset(
     "Fashion-MNIST",

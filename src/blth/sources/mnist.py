@@ -12,6 +12,7 @@ from blth.sources._idx import read as read_idx
 
 AUGMENT = False
 SHAPE = (1, 28, 28)  # (C, H, W) of its images
+TEST_SIZE = (10_000, 10)  # (test images, classes)
 MNIST = IdxDataset("MNIST", "MNIST", "a copy of the four IDX files of yann.lecun.com/exdb/mnist")
 
 

@@ -17,6 +17,7 @@ from blth.sources._download import downloading
 
 AUGMENT = False  # a mirrored digit is no digit (or another one): training never flips these
 SHAPE = (3, 32, 32)  # (C, H, W) of its images
+TEST_SIZE = (26_032, 10)  # (test images, classes)
 SPLITS = ("train", "test")
 REMEDY = "Delete it and rerun to download it again."
 
