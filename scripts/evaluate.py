@@ -8,10 +8,14 @@ from pathlib import Path
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth import logs
+from blth.lottery.branches import MAIN
+from blth.lottery.masks import check_nested
 from blth.runspec import EvalSpec
 from blth.steps.evaluation import evaluate
 
 logs.setup()
+if snakemake.wildcards.branch == MAIN:  # a chain's own runs: each level's mask within the last's
+    check_nested(list(snakemake.input.masks))
 evaluate(
     EvalSpec.from_params(snakemake.params.spec),
     snakemake.input.data,

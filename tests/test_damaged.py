@@ -229,3 +229,19 @@ def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path):
     masks.save_state(state, path, {"layers": ["fc"], "classifier": "fc", "bayesian": False})
     with pytest.raises(safefiles.DamagedFile, match="holds non-finite values in fc.weight. If the"):
         masks.load_state(path)
+
+
+def test_a_chain_mask_that_revives_a_pruned_weight_is_named(tmp_path):
+    """IMP only removes weights: a later level's mask that keeps one its predecessor pruned
+    (hand-edited, rewritten without a checksum) is refused, naming both files."""
+    dense, pruned, revived = (tmp_path / f"L{k}.safetensors" for k in range(3))
+    masks.save_masks({"fc.weight": np.ones((3, 2), bool)}, dense)
+    masks.save_masks({"fc.weight": np.array([[1, 0], [1, 0], [0, 0]], bool)}, pruned)
+    masks.save_masks({"fc.weight": np.array([[1, 1], [0, 0], [0, 1]], bool)}, revived)
+    masks.check_nested([dense, pruned])
+    with pytest.raises(safefiles.DamagedFile) as caught:
+        masks.check_nested([dense, pruned, revived])
+    assert str(caught.value).startswith(
+        f"{revived}: keeps 2 weights that the level before ({pruned}) pruned. Delete it and run "
+        f"`snakemake --cores N --forcerun {revived}`"
+    )

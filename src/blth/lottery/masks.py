@@ -87,6 +87,22 @@ def load_masks(path: str | Path) -> Masks:
     return {k: found[k] for k in meta["order"]}
 
 
+def check_nested(paths: Sequence[str | Path]) -> None:
+    """Raise :class:`safefiles.DamagedFile` for the first mask of a chain (``paths`` by level)
+    that keeps a weight the one before it pruned: IMP only ever removes weights, so such a mask
+    was altered after it was written."""
+    previous = None
+    for path in paths:
+        current = load_masks(path)
+        if previous is not None:
+            revived = sum(int((m & ~previous[1][n]).sum()) for n, m in current.items())
+            if revived:
+                raise safefiles.damaged(
+                    path, f"keeps {revived} weights that the level before ({previous[0]}) pruned"
+                )
+        previous = (path, current)
+
+
 def counts(masks: Masks) -> tuple[int, int]:
     """(prunable entries, remaining entries)."""
     return (sum(m.size for m in masks.values()), sum(int(m.sum()) for m in masks.values()))
