@@ -46,9 +46,9 @@ RESULTS := docs/results/fashion_mnist
 PAPER_NETS := docs/results/fashion_mnist_paper_nets
 results-charts: venv
 	$(BIN)/blth report $(RESULTS)/tables $(RESULTS)/charts
-	{ cat $(RESULTS)/claims.head.md; $(BIN)/python -m blth.report.claims $(RESULTS)/tables; } > $(RESULTS)/claims.md
+	{ cat $(RESULTS)/claims.head.md; $(BIN)/blth claims $(RESULTS)/tables; } > $(RESULTS)/claims.md
 	$(BIN)/blth report $(PAPER_NETS)/tables/* $(PAPER_NETS)/charts
-	{ cat $(PAPER_NETS)/claims.head.md; $(BIN)/python -m blth.report.claims $(PAPER_NETS)/tables/*; } > $(PAPER_NETS)/claims.md
+	{ cat $(PAPER_NETS)/claims.head.md; $(BIN)/blth claims $(PAPER_NETS)/tables/*; } > $(PAPER_NETS)/claims.md
 
 clean:
 	rm -rf results .snakemake

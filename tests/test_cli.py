@@ -39,13 +39,15 @@ def test_help_is_fast_and_names_the_commands():
     assert fastest < 0.5, f"blth bench --help took {fastest:.2f} s (fastest of 3)"
 
 
-def test_parsing_does_not_import_torch():
+def test_parsing_imports_neither_torch_nor_the_report():
     code = (
         "import sys, blth.cli\n"
         "args = blth.cli.parser().parse_args(['bench', '--quick', '--models', 'lenet_300_100',"
         " '--impl', 'blth_stacked', 'torch_blue'])\n"
-        "assert args.func is blth.cli._bench and args.impl == ['blth_stacked', 'torch_blue']\n"
-        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+        "assert args.func is blth.cli.bench.run and args.impl == ['blth_stacked', 'torch_blue']\n"
+        "blth.cli.parser().parse_args(['robustness', 'tables'])\n"
+        "heavy = {'torch', 'pandas', 'altair'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
     proc, _ = _run("-c", code)
     assert proc.stdout.strip() == "[]"
@@ -55,16 +57,19 @@ def test_arguments_parse_into_their_commands():
     from blth import cli
 
     report = cli.parser().parse_args(["report", "tables", "out", "--tolerance", "1"])
-    assert (report.func, report.tables, report.out, report.tolerance) == (
-        cli._report,
+    assert (report.command, report.tables, report.out, report.tolerance) == (
+        "report",
         ["tables"],
         "out",
         1.0,
     )
+    assert cli.parser().parse_args(["robustness", "tables"]).tolerance is None  # the report's
+    for command in ("claims", "ensembles"):
+        assert cli.parser().parse_args([command, "a", "b"]).tables == ["a", "b"]
     study = cli.parser().parse_args(["report", "a/tables", "b/tables", "out"])
     assert (study.tables, study.out) == (["a/tables", "b/tables"], "out")
     check = cli.parser().parse_args(["check-config", "a.yaml", "b.yaml"])
-    assert check.func is cli._check_config and check.files == ["a.yaml", "b.yaml"]
+    assert check.func is cli.config.run and check.files == ["a.yaml", "b.yaml"]
 
 
 def test_check_config_names_a_key_set_twice_and_passes_the_demo(tmp_path, capsys):
@@ -109,15 +114,10 @@ def test_check_config_names_a_missing_empty_or_non_mapping_file(tmp_path, capsys
 @pytest.mark.parametrize("command", ["report", "robustness", "claims", "ensembles"])
 def test_a_missing_folder_or_a_damaged_table_is_named(tmp_path, capsys, command):
     from blth import cli
-    from blth.report import ensembles, robustness
-    from blth.report.claims import __main__ as claims
 
     def run(folder):
-        if command == "report":
-            return cli.main(["report", str(folder), str(tmp_path / "out")])
-        return {"robustness": robustness, "claims": claims, "ensembles": ensembles}[command].main(
-            [str(folder)]
-        )
+        out = [str(tmp_path / "out")] if command == "report" else []
+        return cli.main([command, str(folder), *out])
 
     assert run(tmp_path / "nowhere") == 2
     assert "nowhere is not a folder of tables" in capsys.readouterr().err

@@ -9,22 +9,17 @@ out-of-distribution AUROC (both by the top probability, the score both sides hav
 averaged over the sets), the Bayesian side as mean ± standard deviation over seeds, all from the
 tables.
 
-``python -m blth.report.ensembles TABLES [TABLES ...]`` prints the summary per model.
+``blth ensembles TABLES [TABLES ...]`` prints the summary per model.
 """
 
 from __future__ import annotations
-
-import argparse
-import sys
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from blth.lottery.arms import DET
 from blth.lottery.branches import IMP, MAIN
-from blth.report.study import concat_tables
-from blth.report.tables import load_tables, select
+from blth.report.tables import select
 from blth.shift import SCORES
 
 BAYES_ARM = "bnn-snr"
@@ -157,27 +152,3 @@ def markdown(pairs: pd.DataFrame) -> str:
         ]
         lines.append(f"| {r['model']} | {n} | {r['acc_sd']:.1f} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the equal-cost comparison of the experiments whose tables folders are given."""
-    parser = argparse.ArgumentParser(
-        description="Ensembles of deterministic tickets vs Bayesian tickets at equal inference "
-        "cost, from the ensembles, runs and selective tables (Markdown)."
-    )
-    parser.add_argument("tables", nargs="+", help="experiments' tables folders")
-    args = parser.parse_args(argv)
-    try:
-        tables = concat_tables([load_tables(folder) for folder in args.tables])
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if tables["ensembles"].empty:
-        print(f"error: {' '.join(args.tables)} has no ensembles table rows", file=sys.stderr)
-        return 2
-    sys.stdout.write(markdown(matched(tables)))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

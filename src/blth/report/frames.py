@@ -11,6 +11,7 @@ import pandas as pd
 from blth.lottery.branches import IMP
 from blth.report.summaries import matching_table
 from blth.report.tables import (
+    MATCH_TOLERANCE,
     TICKET_KEYS,
     TRANSPLANT,
     imp_main,
@@ -70,7 +71,7 @@ def sparsest_layers(layers: pd.DataFrame) -> pd.DataFrame:
 
 
 def reliability_frame(
-    calibration: pd.DataFrame, runs: pd.DataFrame, tolerance: float = 0.5
+    calibration: pd.DataFrame, runs: pd.DataFrame, tolerance: float = MATCH_TOLERANCE
 ) -> pd.DataFrame:
     """Reliability-diagram points: dense level 0 vs the sparsest matching ticket per arm.
 

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from blth.report.output import save
 from blth.report.registry import Registry, Tables
+from blth.report.tables import MATCH_TOLERANCE
 
 
 def log_tables(tables: Tables, log: TextIO, experiments: bool = False) -> None:
@@ -24,7 +25,7 @@ def write_figure(
     html: str | PathLike[str],
     svg: str | PathLike[str],
     log: TextIO,
-    tolerance: float = 0.5,
+    tolerance: float = MATCH_TOLERANCE,
 ) -> None:
     """Build ``figure`` of ``registry`` (its "no data" placeholder when the data is missing,
     ``tolerance`` in accuracy points) and write it as ``html`` and ``svg``."""

@@ -16,6 +16,7 @@ import pandas as pd
 from blth.artefacts import TABLES
 from blth.report import tables as tb
 from blth.report.output import no_data_chart
+from blth.report.tables import MATCH_TOLERANCE
 
 Tables = Mapping[str, pd.DataFrame]
 #: What a builder returns: any top-level Altair chart (layered, faceted, concatenated).
@@ -39,7 +40,9 @@ class Registry:
 
         return register
 
-    def build(self, figure: str, tables: Tables, tolerance: float = 0.5) -> Chart | None:
+    def build(
+        self, figure: str, tables: Tables, tolerance: float = MATCH_TOLERANCE
+    ) -> Chart | None:
         """Build figure ``figure`` from the result tables (``None``: data missing)."""
         if figure not in self.figures:
             known = ", ".join(self.figures)
@@ -52,7 +55,9 @@ class Registry:
         """The "no data" chart of ``figure``, naming what it needs."""
         return no_data_chart(figure, f"needs {self.needs[figure]}")
 
-    def chart_or_placeholder(self, figure: str, tables: Tables, tolerance: float = 0.5) -> Chart:
+    def chart_or_placeholder(
+        self, figure: str, tables: Tables, tolerance: float = MATCH_TOLERANCE
+    ) -> Chart:
         """:meth:`build`, or :meth:`placeholder` when it gives ``None``."""
         chart = self.build(figure, tables, tolerance)
         return self.placeholder(figure) if chart is None else chart

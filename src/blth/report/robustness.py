@@ -3,25 +3,22 @@ the dense network beside its sparsest matching IMP ticket, on the clean test set
 corruptions at each severity (accuracy and ECE, mean over corruptions), and telling each
 out-of-distribution set apart (AUROC of each score).
 
-``python -m blth.report.robustness TABLES`` prints it as Markdown.
+``blth robustness TABLES`` prints it as Markdown.
 """
 
 from __future__ import annotations
-
-import argparse
-import sys
 
 import pandas as pd
 
 from blth.report.registry import Tables
 from blth.report.shift import detection_frame, severity_frame
-from blth.report.tables import TICKET_KEYS, imp_main, load_tables, pool_seeds
+from blth.report.tables import MATCH_TOLERANCE, TICKET_KEYS, imp_main, pool_seeds
 
 LEADING = ["model", "arm", "ticket", "level", "% weights", "clean acc", "clean ECE"]
 PERCENT = ("% weights", "clean acc", "acc s")  # columns (or column prefixes) in percent
 
 
-def summary(tables: Tables, tolerance: float = 0.5) -> pd.DataFrame:
+def summary(tables: Tables, tolerance: float = MATCH_TOLERANCE) -> pd.DataFrame:
     """One row per model, arm and ticket (dense, sparsest matching): the columns of
     :data:`LEADING`, then ``acc s<k>`` and ``ECE s<k>`` per severity k (mean over the
     corruptions), then ``AUROC <set>: <score>``; accuracies in percent, mean over seeds."""
@@ -60,22 +57,3 @@ def markdown(frame: pd.DataFrame) -> str:
     for record in frame.to_dict("records"):
         lines.append("| " + " | ".join(cell(c, record[c]) for c in frame.columns) + " |")
     return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Print the robustness summary of the tables folder given on the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tables", help="an experiment's tables folder")
-    parser.add_argument("--tolerance", type=float, default=0.5, help="match tolerance (pts)")
-    args = parser.parse_args(argv)
-    try:
-        tables = load_tables(args.tables)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    sys.stdout.write(markdown(summary(tables, args.tolerance)))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

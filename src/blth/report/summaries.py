@@ -9,13 +9,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from blth.report.tables import TRANSPLANT, bayes_reference_arm, imp_main, pool_seeds, select
+from blth.report.tables import (
+    MATCH_TOLERANCE,
+    TRANSPLANT,
+    bayes_reference_arm,
+    imp_main,
+    pool_seeds,
+    select,
+)
 
 #: Placeholder of a missing number in a text table.
 MISSING = "–"
 
 
-def matching_table(runs: pd.DataFrame, tolerance: float = 0.5) -> pd.DataFrame:
+def matching_table(runs: pd.DataFrame, tolerance: float = MATCH_TOLERANCE) -> pd.DataFrame:
     """Per model and arm (IMP main), the sparsest matching ticket.
 
     A level *matches* when its best test accuracy (mean over seeds) is at least the arm's

@@ -19,6 +19,10 @@ import pandas as pd
 from blth.artefacts import SCHEMAS, TABLES, read_table
 from blth.lottery.branches import BRANCHES
 
+#: A ticket "matches" its dense network when its test accuracy is at most this many percentage
+#: points below dense (the config's report.match_tolerance, whose default this is).
+MATCH_TOLERANCE = 0.5
+
 TRANSPLANT = "transplant"
 #: The randomisation controls of a ticket: every branch but the transplant, in BRANCHES order.
 RANDOM_BRANCHES = [b for b in BRANCHES if b != TRANSPLANT]

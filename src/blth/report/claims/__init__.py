@@ -2,7 +2,7 @@
 
 Each check reads only the aggregated tables (``runs``, ``layers``), states what it measured with
 its spread and gives a verdict by a fixed rule, so that the README's Results table is
-regenerated, not written by hand: ``python -m blth.report.claims TABLES`` prints it.
+regenerated, not written by hand: ``blth claims TABLES`` prints it.
 
 Accuracy is the paper's: the best test accuracy over training (``best_test_acc``), averaged over
 seeds; "± s" is the standard deviation over seeds and "passes ± p" the mean standard deviation
@@ -67,7 +67,7 @@ CHECKS: tuple[Callable[[pd.DataFrame, pd.DataFrame], Finding], ...] = (
     passes_negligible,
     not_testable(
         "Independent of model size; the ViT relies on its initial weights",
-        "one experiment, one architecture: `python -m blth.report.claims` given several "
+        "one experiment, one architecture: `blth claims` given several "
         "experiments' tables compares them (docs/results/fashion_mnist_paper_nets/)",
     ),
 )

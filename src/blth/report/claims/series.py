@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from blth.lottery.branches import IMP, MAIN
-from blth.report.tables import select
+from blth.report.tables import MATCH_TOLERANCE, select
 
-TOLERANCE = 0.005  # accuracy as a fraction: 0.5 percentage points
+TOLERANCE = MATCH_TOLERANCE / 100  # the matching tolerance as a fraction of accuracy
 DET, SNR, MEAN, SQSUM = "det", "bnn-snr", "bnn-mean", "bnn-sqsum"
 VERY_HIGH_SPARSITY = 0.02  # "very high": under 2 % of the weights left (paper: > 98 %)
 NINETY_PERCENT = 0.10  # the remaining fraction of "up to ~90 % sparsity"
