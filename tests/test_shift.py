@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import TINY_DATA, TINY_MODEL
 from sklearn.metrics import average_precision_score, roc_auc_score
+from tiny_data import TINY_DATA, TINY_MODEL
 
 from blth import artefacts, data
 from blth.runspec import EvalSpec, MaskSpec
