@@ -24,7 +24,7 @@ from workdir import copy_repo, env_for
 from blth.hparams import BayesHparams, TrainHparams
 from blth.runspec import INIT_KEYS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIG = yaml.safe_load((ROOT / "tests/data/reruns.yaml").read_text())
 Job = tuple[str, dict]  # (rule, wildcards without the experiment)

@@ -17,7 +17,7 @@ from workdir import copy_repo, env_for
 from blth.artefacts import read_rows
 from blth.lottery.branches import MAIN, RANDOM_BRANCHES, TRANSPLANT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 METRICS = ("acc_mean", "best_test_acc", "nll", "brier", "ece", "mace", "remaining_fraction")
 
