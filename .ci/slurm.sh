@@ -15,5 +15,5 @@ trap 'bash "$CLUSTER" down' EXIT
 bash "$CLUSTER" up
 cd "$ROOT"
 start=$(date +%s)
-BLTH_SLURM_TESTS=1 "$PYTEST" -m slurm tests/test_slurm.py -q -p no:cacheprovider "$@"
+BLTH_SLURM_TESTS=1 "$PYTEST" -m slurm tests/workflow/test_slurm.py -q -p no:cacheprovider "$@"
 echo "slurm tests: $(( $(date +%s) - start )) s"

@@ -14,9 +14,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEMO_FILE = REPO / "config" / "demo.yaml"
-# A synthetic dataset small enough that a step runs in milliseconds: 3 classes of 1x8x8 images.
-TINY_DATA = {"classes": 3, "shape": [1, 8, 8], "train": 24, "test": 12, "seed": 0}
-TINY_MODEL = "lenet_16"
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +35,9 @@ def demo_config(_demo: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prepared-data file (blth.data.prepare) of the :data:`TINY_DATA` synthetic set."""
+    """The prepared-data file (blth.data.prepare) of the synthetic set ``tiny_data.TINY_DATA``."""
+    from tiny_data import TINY_DATA
+
     from blth import data
 
     path = tmp_path_factory.mktemp("data") / "synthetic.safetensors"
@@ -48,7 +47,9 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Initial weights of :data:`TINY_MODEL`, ``det`` and ``bnn``, written by the init step."""
+    """``det`` and ``bnn`` initial weights of ``tiny_data.TINY_MODEL``, written by the init step."""
+    from tiny_data import TINY_MODEL
+
     from blth.runspec import InitSpec
     from blth.steps.init import init_weights
 

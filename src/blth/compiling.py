@@ -1,6 +1,6 @@
 """``train.compile``: torch.compile for the models it can take, a clear refusal for the others.
 
-What compiles into whole graphs (tests/test_compile.py compares it with eager execution):
+What compiles into whole graphs (tests/training/test_compile.py compares it with eager execution):
 
 - every deterministic network;
 - Bayesian networks with ``sample_strategy: stacked`` (the CUDA default) and the paper's

@@ -51,7 +51,7 @@ SET_BY_BLTH = {
 
 def schema_pattern() -> str:
     """The pattern of every model name as the config schema writes it (JSON schema: anchored,
-    no named groups); tests/test_vocabulary.py holds the schema to it."""
+    no named groups); tests/config/test_vocabulary.py holds the schema to it."""
     families = (re.sub(r"\(\?P<\w+>", "(?:", p) for p in PATTERNS.values())
     return f"^({'|'.join(families)})$"
 

@@ -3,7 +3,7 @@
 Altair's ``save(format="html", inline=True)`` asks vl-convert to bundle Vega, Vega-Lite and
 vega-embed on every call (about 1.7 s); the bundle depends only on the versions, so it is kept
 in blth's cache folder and the page is rendered from altair's own inline template.
-``tests/test_report_html.py`` checks that the page is altair's, byte for byte.
+``tests/report/test_report_html.py`` checks that the page is altair's, byte for byte.
 """
 
 from __future__ import annotations

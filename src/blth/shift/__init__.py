@@ -13,7 +13,8 @@ NOISE_IMAGES = "uniform_noise"  # an out-of-distribution set made of uniform noi
 # Scores of "this input is out of distribution", higher meaning more so; mutual information
 # needs weight samples (Bayesian networks only).
 SCORES = ("max_probability", "entropy", "mutual_information")
-# evaluation.shift as the config schema defaults it: off (tests/test_vocabulary.py checks it).
+# evaluation.shift as the config schema defaults it: off (tests/config/test_vocabulary.py
+# checks it).
 DEFAULTS = {
     "corruptions": [],
     "folder": None,  # corrupted test sets read from files (blth.shift.files)

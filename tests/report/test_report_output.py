@@ -84,7 +84,7 @@ def test_html_renders_in_headless_chromium(tmp_path, tables):
 
 # --------------------------------------------------------------------------- workflow wiring
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CAPTIONS = REPO / "workflow" / "report"
 
 

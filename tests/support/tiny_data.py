@@ -1,10 +1,15 @@
-"""Tiny in-memory image sets for tests that train or time a few steps."""
+"""Tiny image sets for tests that train, time or run a few steps: in memory (:func:`tiny_images`),
+or the synthetic set and network of conftest's ``tiny_data`` and ``tiny_inits`` fixtures."""
 
 from __future__ import annotations
 
 import torch
 
 from blth.data import ImageData
+
+# A synthetic dataset small enough that a step runs in milliseconds: 3 classes of 1x8x8 images.
+TINY_DATA = {"classes": 3, "shape": [1, 8, 8], "train": 24, "test": 12, "seed": 0}
+TINY_MODEL = "lenet_16"
 
 
 def tiny_images(shape=(1, 8, 8), n_train: int = 16, n_test: int = 8) -> ImageData:

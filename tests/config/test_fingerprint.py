@@ -7,7 +7,7 @@ import pytest
 
 from blth import fingerprint
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def clear_caches():

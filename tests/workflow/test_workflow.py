@@ -13,8 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import REPO
-from workdir import copy_repo, env_for
+from workdir import REPO, copy_repo, env_for
 
 from blth import predictions
 from blth.artefacts import PREDICTIONS

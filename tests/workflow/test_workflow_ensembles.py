@@ -18,7 +18,7 @@ from workdir import copy_repo, env_for
 
 from blth import predictions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TABLES = "results/tiny/tables/runs.parquet"
 

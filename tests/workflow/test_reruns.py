@@ -7,54 +7,20 @@ expectation. Every row of the docs' table is a row here (checked by the first te
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import re
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 import yaml
-from workdir import copy_repo, env_for
+from reruns_study import CONFIG, parse, plan, restored
 
 from blth.hparams import BayesHparams, TrainHparams
 from blth.runspec import INIT_KEYS
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-CONFIG = yaml.safe_load((ROOT / "tests/data/reruns.yaml").read_text())
-Job = tuple[str, dict]  # (rule, wildcards without the experiment)
+ROOT = Path(__file__).resolve().parents[2]
 Expect = Callable[[str, dict], bool]
-
-
-def plan(work: Path, config: dict, *args: str) -> set[str]:
-    """The jobs a dry run of ``config`` in ``work`` would run, as ``rule[key=value,...]``."""
-    path = work / "row.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    out = subprocess.run(
-        [*SNAKEMAKE, "-n", "--configfile", str(path), *args],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-    jobs = set()
-    for rule, body in re.findall(r"^(?:local)?rule (\w+):\n((?:[ \t]+.*\n?)*)", out.stdout, re.M):
-        found = re.search(r"^\s+wildcards: (.*)$", body, re.M)
-        pairs = dict(p.split("=", 1) for p in found.group(1).split(", ")) if found else {}
-        pairs.pop("experiment", None)
-        jobs.add(f"{rule}[{','.join(f'{k}={v}' for k, v in sorted(pairs.items()))}]")
-    return jobs
-
-
-def parse(job: str) -> Job:
-    rule, _, rest = job.partition("[")
-    return rule, dict(p.split("=", 1) for p in rest.rstrip("]").split(",") if p)
 
 
 # ---- expectations: predicates on (rule, wildcards) --------------------------------------
@@ -303,38 +269,6 @@ def test_every_row_of_the_documented_contract_is_tested():
     assert set(TRAIN_CHANGES) == {f.name for f in dataclasses.fields(TrainHparams)}
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A copy of the repository with the tiny study run to the end, and all its jobs."""
-    work = copy_repo(tmp_path_factory.mktemp("reruns"))
-    (work / "study.yaml").write_text(yaml.safe_dump(CONFIG))
-    out = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", "study.yaml"],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert plan(work, CONFIG) == set(), "a finished study plans no job"
-    return work, plan(work, CONFIG, "--forceall")
-
-
-@contextlib.contextmanager
-def restored(work: Path):
-    """Every text file of the copy outside results/ as it was before the block."""
-    tops = ("src", "scripts", "workflow")
-    files = [p for top in tops for p in (work / top).rglob("*") if p.is_file()]
-    saved = {p: p.read_bytes() for p in files}
-    try:
-        yield
-    finally:
-        for path, content in saved.items():
-            if path.read_bytes() != content:
-                path.write_bytes(content)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("row", ROWS, ids=[row.action for row in ROWS])
 def test_rerun_contract(finished, row):
@@ -350,45 +284,3 @@ def test_rerun_contract(finished, row):
     assert planned == expected, (
         f"unexpected: {sorted(planned - expected)}\nmissing: {sorted(expected - planned)}"
     )
-
-
-DAMAGED = [  # (an artefact of the finished study, how the aggregate or a job names it)
-    "results/tiny/runs/det/s0/imp/L2/main/final.safetensors",
-    "results/tiny/runs/det/s0/imp/L2/main/epochs.parquet",
-    "results/tiny/evaluation/det/s0/imp/main/runs.parquet",
-]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("artefact", DAMAGED)
-def test_a_damaged_artefact_is_named_and_its_remedy_restores_the_tables(finished, artefact):
-    """Runs after the contract rows (it changes the study): a truncated artefact makes the next
-    run fail naming it and the remedy; following the remedy (delete it, ``--forcerun`` it)
-    recomputes it and everything downstream, and the tables come out as the clean run's."""
-    work, _ = finished
-    tables = work / "results/tiny/tables"
-
-    def snakemake(*extra: str) -> subprocess.CompletedProcess:
-        args = [*SNAKEMAKE, "--cores", "2", "--configfile", "study.yaml", *extra]
-        return subprocess.run(args, cwd=work, env=env_for(work), capture_output=True, text=True)
-
-    clean = snakemake()
-    assert clean.returncode == 0, (clean.stdout + clean.stderr)[-3000:]
-    before = {t: pq.read_table(tables / f"{t}.parquet").to_pandas() for t in ("runs", "layers")}
-    path = work / artefact
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # newer: its readers rerun
-    failed = snakemake()
-    assert failed.returncode != 0
-    logs = "".join(p.read_text() for p in (work / "results/tiny/logs").rglob("*.log"))
-    said = failed.stdout + failed.stderr + logs
-    assert artefact in said and f"--forcerun {artefact}" in said
-    path.unlink()
-    again = snakemake("--forcerun", artefact)
-    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
-    assert path.stat().st_size > 0
-    assert plan(work, CONFIG) == set()
-    timing = {"train_seconds", "ticket_search_seconds", "images_per_second", "device"}
-    for name, frame in before.items():
-        after = pq.read_table(tables / f"{name}.parquet").to_pandas()
-        drop = sorted(timing & set(after.columns))
-        pd.testing.assert_frame_equal(after.drop(columns=drop), frame.drop(columns=drop))

@@ -14,7 +14,7 @@ from blth.report import robustness
 from blth.report.tables import load_tables
 from blth.shift import SCORES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "docs/results/fashion_mnist_shift"
 CONFIG = yaml.safe_load((RESULTS / "config.yaml").read_text())
 STUDY = CONFIG["experiments"]["fashion_mnist_shift"]

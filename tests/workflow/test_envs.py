@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ENV = REPO / "workflow" / "envs" / "blth.yaml"
 POST_DEPLOY = ENV.with_suffix(".post-deploy.sh")  # Snakemake's name: <env>.post-deploy.sh
 

@@ -9,7 +9,7 @@ from blth import report
 from blth.report import frames
 from blth.report.tables import load_tables
 
-TABLES = Path(__file__).resolve().parents[1] / "docs/results/fashion_mnist/tables"
+TABLES = Path(__file__).resolve().parents[2] / "docs/results/fashion_mnist/tables"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import re
 import statistics
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "benchmarks" / "gpu-h200-20261204"
 README = (ROOT / "README.md").read_text()
 PERFORMANCE = README[README.index("## Performance") : README.index("**Local runs start jobs warm")]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from shift_evaluation import evaluate
 from test_config_errors import demo, problems
-from test_shift import evaluate
 
 from blth import data
 from blth.shift import files

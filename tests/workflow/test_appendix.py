@@ -17,7 +17,7 @@ from workdir import copy_repo, env_for
 from blth import report
 from blth.report import study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TINY = ROOT / "tests/data/appendix.yaml"
 SIZES = {"resnet20": 270_000, "resnet110": 1_700_000, "vgg11": 9_200_000, "vgg19": 20_000_000}

@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from conftest import TINY_MODEL
+from tiny_data import TINY_MODEL
 
 from blth import artefacts, predictions, selective
 from blth.models import build

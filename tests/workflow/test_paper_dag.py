@@ -11,24 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from paper_toy import PAPER, TOY, merged  # test_config_errors imports them from here
 from workdir import copy_repo, env_for
 
 from blth.artefacts import read_rows
 from blth.lottery.branches import MAIN, RANDOM_BRANCHES, TRANSPLANT
 
-ROOT = Path(__file__).resolve().parents[1]
-PAPER, TOY = "config/config.yaml", "tests/data/overlays/paper_toy.yaml"
+ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 METRICS = ("acc_mean", "best_test_acc", "nll", "brier", "ece", "mace", "remaining_fraction")
-
-
-def merged(base: dict, over: dict) -> dict:
-    """``over`` merged into ``base`` key by key, as Snakemake layers config files."""
-    out = dict(base)
-    for key, value in over.items():
-        both = isinstance(value, dict) and isinstance(base.get(key), dict)
-        out[key] = merged(base[key], value) if both else value
-    return out
 
 
 def expected_runs(config: dict) -> dict[str, set[tuple]]:

@@ -17,7 +17,7 @@ from blth.lottery.branches import IMP, LRR, MAIN, RANDOM_BRANCHES, TRANSPLANT
 from blth.report import FIGURES
 from blth.report.claims import findings, markdown
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "docs/results/fashion_mnist"
 STUDY = yaml.safe_load((RESULTS / "config.yaml").read_text())["experiments"]["fashion_mnist"]
 

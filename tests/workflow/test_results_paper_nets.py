@@ -16,7 +16,7 @@ from blth.report.claims.architectures import load_architectures, markdown
 from blth.report.study import concat_tables
 from blth.report.tables import load_tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STUDY = ROOT / "docs/results/fashion_mnist_paper_nets"
 CONFIG = yaml.safe_load((STUDY / "config.yaml").read_text())["experiments"]
 FOLDERS = sorted((STUDY / "tables").iterdir())

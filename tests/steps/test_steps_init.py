@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import TINY_MODEL
+from tiny_data import TINY_MODEL
 
 from blth.lottery import masks
 from blth.runspec import InitSpec

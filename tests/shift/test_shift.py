@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import TINY_DATA, TINY_MODEL
+from shift_evaluation import evaluate
 from sklearn.metrics import average_precision_score, roc_auc_score
+from tiny_data import TINY_DATA
 
-from blth import artefacts, data
-from blth.runspec import EvalSpec, MaskSpec
+from blth import data
 from blth.shift import CORRUPTIONS, NOISE_IMAGES, SCORES, corruptions, detection
-from blth.steps import evaluation, lottery
 
 IMAGES = torch.randint(0, 256, (6, 3, 32, 32), generator=torch.Generator().manual_seed(0))
 
@@ -64,42 +63,6 @@ def test_scores_say_uncertain_is_outside():
 
 
 SHIFT = {"corruptions": ["gaussian_noise", "rotation"], "severities": [1, 5], "passes": 2}
-EV = {"passes": 2, "ece_bins": 5, "mace_bins": 5, "classwise_bins": 10}
-BAYES = {"eval_samples": 2, "sample_strategy": "auto", "estimator": "weight_samples"} | {
-    "batchnorm_stats": "running",
-    "cpu_noise": "torch",
-}
-
-
-def evaluate(tiny_data, tiny_inits, tmp_path, kind, shift, ood_paths=None, folder_paths=None):
-    init = str(tiny_inits[kind])
-    mask = tmp_path / "mask.safetensors"
-    lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
-    out = {t: str(tmp_path / f"{t}.parquet") for t in artefacts.EVALUATION_TABLES}
-    out["predictions"] = str(tmp_path / artefacts.PREDICTIONS)
-    spec = EvalSpec(
-        TINY_MODEL,
-        {},
-        BAYES if kind == "bnn" else None,
-        100,
-        False,
-        EV | {"shift": shift},
-        0,
-        [0, 1],
-        "",
-    )
-    evaluation.evaluate(
-        spec,
-        str(tiny_data),
-        [init] * 2,
-        [str(mask)] * 2,
-        out,
-        1,
-        "cpu",
-        ood_paths=ood_paths,
-        folder_paths=folder_paths,
-    )
-    return {t: artefacts.read_rows(out[t], artefacts.evaluation_table(t)) for t in ("shift", "ood")}
 
 
 @pytest.mark.parametrize("kind", ["det", "bnn"])
