@@ -10,8 +10,10 @@ import typing
 
 import pytest
 
-from blth import artefacts, cli, hparams, model_names, sources
+from blth import artefacts, hparams, model_names, sources
 from blth.lottery import arms, branches, scores, transplant
+from blth.report import claims
+from blth.report.tables import MATCH_TOLERANCE
 from blth.steps import aggregate
 
 
@@ -129,8 +131,8 @@ def test_shift_corruptions_and_defaults_are_blth_shifts(config_schema):
 
 def test_match_tolerance_defaults_as_blth_report_does(config_schema):
     schema_default = config_schema["properties"]["report"]["properties"]["match_tolerance"]
-    args = cli.parser().parse_args(["report", "tables", "out"])
-    assert args.tolerance == schema_default["default"]
+    assert schema_default["default"] == MATCH_TOLERANCE
+    assert claims.TOLERANCE == MATCH_TOLERANCE / 100  # the claims' accuracies are fractions
 
 
 def test_every_table_has_a_schema():

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from report_tables import make_tables
 
+from blth import cli
 from blth.report import robustness
 from blth.report.frames import DENSE, SPARSEST
 from blth.report.summaries import matching_table
@@ -58,10 +59,10 @@ def test_without_shift_rows_the_summary_is_empty():
     assert robustness.summary(tables).empty
 
 
-def test_the_command_prints_the_table_of_a_tables_folder(shifted, tmp_path, capsys):
+def test_blth_robustness_prints_the_table_of_a_tables_folder(shifted, tmp_path, capsys):
     for name, frame in shifted.items():
         frame.to_parquet(tmp_path / f"{name}.parquet")
-    assert robustness.main([str(tmp_path)]) == 0
+    assert cli.main(["robustness", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert printed == robustness.markdown(robustness.summary(shifted))
     assert printed.startswith("| model | arm | ticket | level | % weights | clean acc |")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bad_configs import demo, problems
 from shift_evaluation import evaluate
-from test_config_errors import demo, problems
 
 from blth import data
 from blth.shift import files

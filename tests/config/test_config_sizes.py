@@ -3,7 +3,7 @@ them, against the prunable layers; the predictives' memory from the sources' tes
 
 import numpy as np
 import pytest
-from test_config_errors import AT, demo, problems
+from bad_configs import AT, demo, problems
 
 from blth import config_sizes, sources
 from blth.lottery.prune import prune

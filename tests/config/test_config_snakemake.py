@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_config_errors import DEMO, RAW_SYNTAX, ROOT, ROWS, text_of
+from bad_configs import DEMO, RAW_SYNTAX, ROOT, ROWS, text_of
 from workdir import copy_repo, env_for
 
 
