@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import logs
-from blth.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES
+from blth.io.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES
+from blth.platform import logs
 from blth.steps.aggregate import aggregate
 
 logs.setup()

@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import logs
-from blth.runspec import BranchSpec
+from blth.config.runspec import BranchSpec
+from blth.platform import logs
 from blth.steps.lottery import branch_mask
 
 logs.setup()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import logs
+from blth.platform import logs
 from blth.steps.ensemble import write_ensemble
 
 logs.setup()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import logs
+from blth.config.runspec import EvalSpec
 from blth.lottery.branches import MAIN
 from blth.lottery.masks import check_nested
-from blth.runspec import EvalSpec
+from blth.platform import logs
 from blth.steps.evaluation import evaluate
 
 logs.setup()

@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import logs
-from blth.runspec import InitSpec
+from blth.config.runspec import InitSpec
+from blth.platform import logs
 from blth.steps.init import init_weights
 
 logs.setup()

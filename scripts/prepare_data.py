@@ -6,8 +6,9 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import data, logs
-from blth.runspec import DataSpec
+from blth import data
+from blth.config.runspec import DataSpec
+from blth.platform import logs
 
 logs.setup()
 spec = DataSpec.from_params(snakemake.params.spec)

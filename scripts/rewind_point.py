@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log, kept across resumes
 
-from blth import logs
-from blth.runspec import TrainSpec
+from blth.config.runspec import TrainSpec
+from blth.platform import logs
 from blth.steps.training import TrainJob, TrainOutputs, run
 
 logs.setup()

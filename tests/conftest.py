@@ -50,7 +50,7 @@ def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     """``det`` and ``bnn`` initial weights of ``tiny_data.TINY_MODEL``, written by the init step."""
     from tiny_data import TINY_MODEL
 
-    from blth.runspec import InitSpec
+    from blth.config.runspec import InitSpec
     from blth.steps.init import init_weights
 
     folder = tmp_path_factory.mktemp("init")

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import safefiles, sources
+from blth import sources
+from blth.io import safefiles
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,11 @@ import math
 import pytest
 import torch
 
-from blth.bayes import DrawState, VIConv2d, VILinear
-from blth.hparams import BayesHparams
-from blth.models import build
+from blth.bayes.conv import VIConv2d
+from blth.bayes.draw import DrawState
+from blth.bayes.hparams import BayesHparams
+from blth.bayes.linear import VILinear
+from blth.models.registry import build
 
 
 def test_closed_form_kl_matches_formula():

@@ -2,9 +2,10 @@
 
 import torch
 
-from blth.bayes import DrawState, VILinear
-from blth.hparams import BayesHparams
-from blth.models import build
+from blth.bayes.draw import DrawState
+from blth.bayes.hparams import BayesHparams
+from blth.bayes.linear import VILinear
+from blth.models.registry import build
 
 
 def test_views_of_the_network_input_are_recognised_until_it_is_written():

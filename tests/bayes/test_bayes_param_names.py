@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import torch
 
-from blth import param_names
-from blth.hparams import BayesHparams
+from blth.bayes import param_names
+from blth.bayes.hparams import BayesHparams
 from blth.lottery import transplant
-from blth.models import build
+from blth.models.registry import build
 
 
 def test_names_follow_the_rule():
@@ -37,7 +37,9 @@ def test_a_bayesian_state_dict_is_named_by_the_rule():
 
 
 def test_the_rule_imports_without_torch():
-    code = "import sys, blth.param_names, blth.lottery.scores; sys.exit('torch' in sys.modules)"
+    code = (
+        "import sys, blth.bayes.param_names, blth.lottery.scores; sys.exit('torch' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from blth import noise
-from blth.hparams import BayesHparams
-from blth.models import build
+from blth.bayes import noise
+from blth.bayes.hparams import BayesHparams
+from blth.models.registry import build
 
 
 def native(n: int, seed: int) -> torch.Tensor:

@@ -11,20 +11,24 @@ from pathlib import Path
 
 import pytest
 
-from blth import bench
+import blth
 from blth.bench import models as bench_models
+from blth.bench.case_names import BLTH_VARIANTS
+from blth.bench.cases import SAMPLES, Case
+from blth.bench.cases import cases as select_cases
+from blth.bench.throughput import run
 
 FIELDS = {"model", "impl", "bayesian", "samples", "batch", "device", "images_per_s", "step_ms"}
 
 
 def test_run_lenet_det_and_bayes():
-    cases = bench.cases(["lenet_300_100"], ["blth"])
+    cases = select_cases(["lenet_300_100"], ["blth"])
     assert [(c.impl, c.bayesian, c.samples) for c in cases] == [
         ("blth", False, 1),
-        ("blth", True, bench.SAMPLES),
+        ("blth", True, SAMPLES),
     ]
     printed = io.StringIO()
-    rows = bench.run(cases, quick=True, device="cpu", out=printed, steps=2)
+    rows = run(cases, quick=True, device="cpu", out=printed, steps=2)
     assert [json.loads(line) for line in printed.getvalue().splitlines()] == rows
     det, bayes = rows
     for row in rows:
@@ -42,9 +46,9 @@ def test_run_lenet_det_and_bayes():
 
 def test_torch_blue_missing_is_skipped(monkeypatch, capsys):
     monkeypatch.setattr(bench_models, "torch_blue_available", lambda: False)
-    cases = bench.cases(["lenet_300_100"])
+    cases = select_cases(["lenet_300_100"])
     assert {c.impl for c in cases} == {"blth", "torch_blue"}
-    rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    rows = run(cases, quick=True, device="cpu", out=None, steps=1)
     assert [(r["impl"], r["bayesian"]) for r in rows] == [("blth", False), ("blth", True)]
     assert "torch_blue is not installed" in capsys.readouterr().err
 
@@ -52,22 +56,22 @@ def test_torch_blue_missing_is_skipped(monkeypatch, capsys):
 def test_torch_blue_lenet_case():
     pytest.importorskip("torch_blue")
     cases = [
-        bench.Case("lenet_300_100", "blth", False),
-        bench.Case("lenet_300_100", "torch_blue", True),
+        Case("lenet_300_100", "blth", False),
+        Case("lenet_300_100", "torch_blue", True),
     ]
-    det, bayes = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    det, bayes = run(cases, quick=True, device="cpu", out=None, steps=1)
     assert bayes["impl"] == "torch_blue" and bayes["samples"] == 10 and bayes["step_ms"] > 0
     assert bayes["ratio_to_det_x_samples"] > 0
 
 
 def test_unknown_model_is_rejected():
     with pytest.raises(ValueError, match="unknown benchmark model"):
-        bench.cases(["alexnet"])
+        select_cases(["alexnet"])
 
 
 def test_cli_bench_quick(tmp_path: Path):
     out = tmp_path / "bench.jsonl"
-    src = str(Path(bench.__file__).resolve().parents[2])  # src/blth/bench/__init__.py
+    src = str(Path(blth.__file__).resolve().parents[1])  # src/blth/__init__.py
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "blth.cli", "bench", "--quick", "--models", "lenet_300_100"]
     cmd += ["--impl", "blth", "--threads", "1", "--device", "cpu", "--out", str(out)]
@@ -83,8 +87,8 @@ def test_cli_bench_quick(tmp_path: Path):
 
 
 def test_blth_variants_report_their_strategy_estimator_and_noise():
-    cases = [bench.Case("lenet_300_100", impl, True) for impl in sorted(bench.BLTH_VARIANTS)]
-    rows = bench.run(cases, quick=True, device="cpu", out=None, steps=1)
+    cases = [Case("lenet_300_100", impl, True) for impl in sorted(BLTH_VARIANTS)]
+    rows = run(cases, quick=True, device="cpu", out=None, steps=1)
     got = {r["impl"]: (r["sample_strategy"], r["estimator"], r.get("cpu_noise")) for r in rows}
     assert got == {
         "blth": ("per_sample", "weight_samples", "native"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from report_tables import run_keys, run_row
 
-from blth.artefacts import write_table
 from blth.bench import parity
+from blth.io.artefacts import write_table
 
 
 def _tables(folder: Path, device: str, shift: float = 0.0, drop: int = 0) -> Path:

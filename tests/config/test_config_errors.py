@@ -6,14 +6,17 @@ run as ``snakemake -n`` (test_config_snakemake).
 """
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
 from bad_configs import AT, DEMO, RAW_SYNTAX, ROOT, ROWS, checked, demo, problems, text_of
 from paper_toy import PAPER, TOY, merged
 
-from blth import cli, fingerprint, runspec, sources
-from blth.config_check import DATASET_OPTIONS
+from blth import cli, sources
+from blth.config import check as config_check
+from blth.config import fingerprint, origins, runspec, sizes
+from blth.config.check import DATASET_OPTIONS
 
 
 @pytest.mark.parametrize("model", ["torchvision:resnet18", "user_nets:small_cnn"])
@@ -83,9 +86,9 @@ def test_every_dataset_option_has_a_check():
 
 def test_no_job_runs_the_config_checks():
     """They run when the DAG is built only: changing them changes no job's code fingerprint."""
+    checks = {Path(module.__file__).resolve() for module in (config_check, origins, sizes)}
     for script in (ROOT / "scripts").glob("*.py"):
-        names = {path.name for path in fingerprint.files(script)}
-        assert not names & {"config_check.py", "config_origins.py", "config_sizes.py"}, script
+        assert not {path.resolve() for path in fingerprint.files(script)} & checks, script
 
 
 def test_check_config_names_the_line_and_column_of_a_yaml_error(tmp_path, capsys):

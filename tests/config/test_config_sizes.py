@@ -1,11 +1,12 @@
-"""Config checks from sizes (blth.config_sizes): the weights left per level, as pruning removes
+"""Config checks from sizes (blth.config.sizes): the weights left per level, as pruning removes
 them, against the prunable layers; the predictives' memory from the sources' test sizes."""
 
 import numpy as np
 import pytest
 from bad_configs import AT, demo, problems
 
-from blth import config_sizes, sources
+from blth import sources
+from blth.config import sizes as config_sizes
 from blth.lottery.prune import prune
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from blth import fingerprint
+from blth.config import fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from blth import model_names, runspec
-from blth.hparams import BayesHparams
-from blth.models import build
+from blth.bayes.hparams import BayesHparams
+from blth.config import runspec
+from blth.models import model_names
+from blth.models.registry import build
 from blth.models.vgg import PLANS
 
 

@@ -10,8 +10,12 @@ import typing
 
 import pytest
 
-from blth import artefacts, hparams, model_names, sources
+from blth import sources
+from blth.bayes import hparams as bayes_hparams
+from blth.config import hparams
+from blth.io import artefacts
 from blth.lottery import arms, branches, scores, transplant
+from blth.models import model_names
 from blth.report import claims
 from blth.report.tables import MATCH_TOLERANCE
 from blth.steps import aggregate
@@ -45,11 +49,11 @@ def test_arm_pattern_names_the_arm_kinds_and_every_criterion(config_schema):
 
 
 BAYES_ENUMS = {
-    "kl": hparams.KL_KINDS,
-    "sample_strategy": hparams.SAMPLE_STRATEGIES,
-    "estimator": hparams.ESTIMATORS,
-    "batchnorm_stats": hparams.BATCHNORM_STATS,
-    "cpu_noise": hparams.CPU_NOISE,
+    "kl": bayes_hparams.KL_KINDS,
+    "sample_strategy": bayes_hparams.SAMPLE_STRATEGIES,
+    "estimator": bayes_hparams.ESTIMATORS,
+    "batchnorm_stats": bayes_hparams.BATCHNORM_STATS,
+    "cpu_noise": bayes_hparams.CPU_NOISE,
 }
 JSON_TYPES = {int: "integer", float: "number", bool: "boolean"}
 
@@ -66,7 +70,7 @@ def json_type(hint: typing.Any) -> str | list[str]:
 
 
 @pytest.mark.parametrize(
-    "section,cls", [("bayes", hparams.BayesHparams), ("train", hparams.TrainHparams)]
+    "section,cls", [("bayes", bayes_hparams.BayesHparams), ("train", hparams.TrainHparams)]
 )
 def test_hparams_sections_are_the_dataclasses_without_defaults(config_schema, section, cls):
     """Keys and types from the dataclass; defaults only there (the schema repeats none)."""
@@ -85,9 +89,9 @@ def test_hparams_sections_are_the_dataclasses_without_defaults(config_schema, se
 def test_every_bayes_enum_value_is_accepted_and_others_refused():
     for key, values in BAYES_ENUMS.items():
         for value in values:
-            hparams.BayesHparams(**{key: value})
+            bayes_hparams.BayesHparams(**{key: value})
         with pytest.raises(ValueError, match=key):
-            hparams.BayesHparams(**{key: "no_such_value"})
+            bayes_hparams.BayesHparams(**{key: "no_such_value"})
 
 
 def test_branch_kinds_and_seeds_are_the_random_branches(config_schema):
@@ -113,7 +117,7 @@ def test_transplant_sigma_and_its_defaults_are_the_codes(config_schema):
 
 
 def test_evaluation_bins_default_as_the_metrics_do(config_schema):
-    from blth import metrics
+    from blth.evaluation import metrics
 
     section = experiment_schema(config_schema)["evaluation"]["properties"]
     for key, value in defaults_of(metrics.calibration).items():

@@ -1,12 +1,13 @@
-"""Inference cost (blth.cost): weight MACs of unpruned weights, stored numbers and bytes."""
+"""Inference cost (blth.evaluation.cost): weight MACs of unpruned weights, stored numbers and
+bytes."""
 
 import math
 
 import numpy as np
 import pytest
 
-from blth import cost
-from blth.models import build
+from blth.evaluation import cost
+from blth.models.registry import build
 
 LENET_MACS = 784 * 300 + 300 * 100 + 100 * 10
 LENET_PARAMS = LENET_MACS + 300 + 100 + 10
@@ -62,7 +63,7 @@ def test_a_transformers_linear_layers_run_once_per_token():
 def test_masks_of_unknown_tensors_and_bayesian_probes_are_refused(lenet):
     with pytest.raises(KeyError, match="conv9.weight"):
         cost.cost_columns(lenet, {"conv9.weight": 3}, bayesian=False, samples=1)
-    from blth.hparams import BayesHparams
+    from blth.bayes.hparams import BayesHparams
 
     with pytest.raises(ValueError, match="deterministic"):
         cost.structure(build("lenet_16", (1, 8, 8), 3, BayesHparams()), (1, 8, 8))

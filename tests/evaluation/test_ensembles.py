@@ -1,4 +1,5 @@
-"""blth.ensembles and blth.report.ensembles: ensembles of tickets across seeds from stored
+"""blth.evaluation.ensembles and blth.report.ensembles: ensembles of tickets across seeds from
+stored
 predictions, held to a brute-force computation on random predictions, and the equal-cost
 comparison with Bayesian tickets."""
 
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from blth import ensembles, predictions
+from blth.evaluation import ensembles
+from blth.io import predictions
 from blth.report import ensembles as report
 
 

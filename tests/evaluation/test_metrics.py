@@ -1,4 +1,5 @@
-"""Tests for blth.metrics: hand-computed values of the predictive, accuracy, NLL, Brier score,
+"""Tests for blth.evaluation.metrics: hand-computed values of the predictive, accuracy, NLL, Brier
+score,
 entropy and mutual information, and of calibration() (binned errors: test_metrics_bins)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 import torch
 from metric_examples import P5, P5_ECE, P5_MACE, Y5, random_probs
 
-from blth.metrics import (
+from blth.evaluation.metrics import (
     Calibration,
     accuracy,
     brier,

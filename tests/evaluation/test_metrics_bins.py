@@ -1,4 +1,5 @@
-"""Tests for blth.metrics' binned calibration errors: ECE and MACE against hand-computed values
+"""Tests for blth.evaluation.metrics' binned calibration errors: ECE and MACE against hand-computed
+values
 and a plain ECE reference, bin-edge conventions, class-wise MACE and the reliability bins."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 import torch
 from metric_examples import P5, P5_ECE, P5_MACE, Y5, random_probs
 
-from blth.metrics import ece, mace, mace_classwise, reliability_bins
+from blth.evaluation.metrics import ece, mace, mace_classwise, reliability_bins
 
 
 def _ece_reference(probs: torch.Tensor, labels: torch.Tensor, n_bins: int) -> float:

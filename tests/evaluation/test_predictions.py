@@ -1,11 +1,11 @@
-"""blth.predictions: a series' stored test predictions, written and read back, damage named."""
+"""blth.io.predictions: a series' stored test predictions, written and read back, damage named."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from blth import predictions, safefiles
+from blth.io import predictions, safefiles
 
 
 def _series(levels=(0, 3), passes=2, n=50, classes=4) -> predictions.SeriesPredictions:

@@ -1,4 +1,4 @@
-"""blth.selective against brute-force references: risk-coverage curves and AURC."""
+"""blth.evaluation.selective against brute-force references: risk-coverage curves and AURC."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import statistics
 import pytest
 import torch
 
-from blth import selective
+from blth.evaluation import selective
 
 
 def brute_aurc(confidence: list[float], correct: list[bool]) -> float:

@@ -9,9 +9,10 @@ import pytest
 import torch
 from tiny_data import TINY_MODEL
 
-from blth import artefacts, predictions, selective
-from blth.models import build
-from blth.runspec import EvalSpec, MaskSpec
+from blth.config.runspec import EvalSpec, MaskSpec
+from blth.evaluation import selective
+from blth.io import artefacts, predictions
+from blth.models.registry import build
 from blth.steps import evaluation, lottery
 
 EV = {"passes": 3, "ece_bins": 5, "mace_bins": 5, "classwise_bins": 10}

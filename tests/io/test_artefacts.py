@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from blth import artefacts, safefiles
+from blth.io import artefacts, safefiles
 
 LEVEL_ROW = {"level": 1, "name": "fc1", "index": 0, "n_weights": 10, "n_remaining": 8}
 LAYERS = artefacts.evaluation_table("layers")

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data, safefiles, train
-from blth.hparams import TrainHparams
+from blth import data
+from blth.config.hparams import TrainHparams
+from blth.io import safefiles
 from blth.lottery import masks
-from blth.models import build
+from blth.models.registry import build
+from blth.training import train
 
 META = {"layers": ["fc"], "classifier": "fc", "bayesian": False}
 STATE = {"fc.weight": np.ones((3, 2), np.float32), "fc.bias": np.zeros(3, np.float32)}
@@ -175,7 +177,7 @@ def test_a_damaged_checkpoint_is_set_aside_and_training_starts_over(tmp_path, ca
     cut, reason = CHECKPOINT_DAMAGE[damage]
     bad = cut(ckpt.read_bytes())
     ckpt.write_bytes(bad)
-    with caplog.at_level(logging.WARNING, logger="blth.train"):
+    with caplog.at_level(logging.WARNING, logger="blth.training.train"):
         result = run()
     assert result.resumed_from == 0 and [r["epoch"] for r in result.epochs] == [1, 2]
     assert f"discarding damaged checkpoint {ckpt} ({reason}" in caplog.text
@@ -195,7 +197,7 @@ def test_same_size_damage_fails_the_checksum(tmp_path, artefacts):
 
 
 def test_a_changed_table_fails_its_checksum(tmp_path):
-    from blth import artefacts as tables
+    from blth.io import artefacts as tables
 
     path = tmp_path / "runs.parquet"
     rows = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from blth.config.runspec import BranchSpec, MaskSpec, TransplantSpec
 from blth.lottery import masks
-from blth.runspec import BranchSpec, MaskSpec, TransplantSpec
 from blth.steps import lottery
 
 DENSE = MaskSpec(None, False, None, None, None, "")

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from blth.hparams import BayesHparams
-from blth.models import build
+from blth.bayes.hparams import BayesHparams
+from blth.models.registry import build
 
 COUNTS = {  # deterministic parameter counts (weights + biases + norms)
     "lenet_300_100": 266_610,

@@ -8,12 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from blth import model_names
-from blth.bayes import Layers, MaskedConv2d, MaskedLinear, SampleBatchNorm2d, VILayer
-from blth.hparams import BayesHparams
+from blth.bayes.batchnorm import SampleBatchNorm2d
+from blth.bayes.factory import Layers
+from blth.bayes.hparams import BayesHparams
+from blth.bayes.layer import VILayer
+from blth.bayes.masked import MaskedConv2d, MaskedLinear
 from blth.lottery import masks, prune, scores, transplant
-from blth.models import build
+from blth.models import model_names
 from blth.models.convert import convert
+from blth.models.registry import build
 
 SHAPE = (3, 32, 32)
 RESNET = "torchvision:resnet18"

@@ -10,13 +10,16 @@ import pytest
 import torch
 from tiny_data import tiny_images
 
-from blth import gpus, hardware, safefiles, train
-from blth.artefacts import EVALUATION_TABLES, PREDICTIONS
-from blth.hparams import BayesHparams, TrainHparams
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.config.runspec import EvalSpec
+from blth.io import safefiles
+from blth.io.artefacts import EVALUATION_TABLES, PREDICTIONS
 from blth.lottery import masks
-from blth.models import build
-from blth.runspec import EvalSpec
+from blth.models.registry import build
+from blth.platform import gpus, hardware
 from blth.steps import evaluation, training
+from blth.training import train
 
 JOB = "results/x/runs/bnn/s0/imp/L1/main"
 DRIVER_TOO_OLD = (

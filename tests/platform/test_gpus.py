@@ -1,4 +1,5 @@
-"""Lock-file GPU claims (blth.gpus): distinct devices, release on exit and crash, sharing."""
+"""Lock-file GPU claims (blth.platform.gpus): distinct devices, release on exit and crash,
+sharing."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from blth import gpus
+from blth.platform import gpus
 
 CTX = mp.get_context("spawn")  # a fresh interpreter per holder, like separate Snakemake jobs
 

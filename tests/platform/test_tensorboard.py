@@ -7,10 +7,12 @@ import sys
 import pytest
 import torch
 
-from blth import tensorboard, train
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
 from blth.data import ImageData
-from blth.hparams import BayesHparams, TrainHparams
-from blth.models import build
+from blth.models.registry import build
+from blth.platform import tensorboard
+from blth.training import train
 
 
 def _tiny_data() -> ImageData:

@@ -17,7 +17,7 @@ from report_tables import (
 )
 
 from blth import report
-from blth.artefacts import TABLES
+from blth.io.artefacts import TABLES
 from blth.report import tables as tb
 
 

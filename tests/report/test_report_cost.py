@@ -1,4 +1,5 @@
-"""The cost-frontier figure: accuracy against MACs per prediction (blth.cost's columns)."""
+"""The cost-frontier figure: accuracy against MACs per prediction (blth.evaluation.cost's
+columns)."""
 
 from pathlib import Path
 

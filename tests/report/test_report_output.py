@@ -112,7 +112,7 @@ def test_rule_builds_figures_and_report(tmp_path, tables):
     rules = REPO / "workflow" / "rules" / "report.smk"
     (tmp_path / "Snakefile").write_text(
         # what report.smk takes from common.smk: the table names and the jobs' specs
-        'from blth.artefacts import TABLES\n\nEXPERIMENTS = {"demo": {}}\n\n'
+        'from blth.io.artefacts import TABLES\n\nEXPERIMENTS = {"demo": {}}\n\n'
         'config = {"report": {"match_tolerance": 0.5}}\n\n'
         'def figure_spec(w):\n    return {"tolerance": 0.5, "code": "test"}\n\n'
         'def study_figure_spec(w):\n    return {"code": "test"}\n\n'

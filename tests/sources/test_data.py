@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data, safefiles, sources
+from blth import data, sources
+from blth.io import safefiles
 from blth.sources import _idx as idx_reader
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data, runspec
+from blth import data
+from blth.config import runspec
 
 
 def _synthetic(tmp_path, subset, name="s.safetensors"):

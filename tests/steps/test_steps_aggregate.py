@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from blth import artefacts
+from blth.io import artefacts
 from blth.steps import aggregate
 
 EPOCH = {

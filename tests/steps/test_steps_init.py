@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tiny_data import TINY_MODEL
 
+from blth.config.runspec import InitSpec
 from blth.lottery import masks
-from blth.runspec import InitSpec
 from blth.steps.init import init_weights
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blth.config_check import check
-from blth.config_origins import ConfigError, Origins
+from blth.config.check import check
+from blth.config.origins import ConfigError, Origins
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"

@@ -33,7 +33,7 @@ elif mode == "late":  # writes its output after a while
     time.sleep(3)
     open(sys.argv[3], "w").write("adopted")
 elif mode == "writing":  # stopped in the middle of writing its output
-    from blth.safefiles import replacing
+    from blth.io.safefiles import replacing
 
     with replacing(sys.argv[3]) as f:
         f.write(b"half")

@@ -1,4 +1,5 @@
-"""Hand-made and random predictions for the tests of blth.metrics, with their known values."""
+"""Hand-made and random predictions for the tests of blth.evaluation.metrics, with their known
+values."""
 
 from __future__ import annotations
 

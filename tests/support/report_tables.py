@@ -1,4 +1,4 @@
-"""Hand-made tables that follow the artefact contract (blth.artefacts), for the report's tests,
+"""Hand-made tables that follow the artefact contract (blth.io.artefacts), for the report's tests,
 and helpers that read a chart's Vega-Lite spec."""
 
 from __future__ import annotations

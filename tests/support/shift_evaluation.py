@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tiny_data import TINY_MODEL
 
-from blth import artefacts
-from blth.runspec import EvalSpec, MaskSpec
+from blth.config.runspec import EvalSpec, MaskSpec
+from blth.io import artefacts
 from blth.steps import evaluation, lottery
 
 EV = {"passes": 2, "ece_bins": 5, "mace_bins": 5, "classwise_bins": 10}

@@ -14,10 +14,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from blth.hparams import ESTIMATORS, BayesHparams
-from blth.inference import amp_active, autocast
-from blth.models import build
-from blth.train import loss_terms
+from blth.bayes.hparams import ESTIMATORS, BayesHparams
+from blth.evaluation.inference import amp_active, autocast
+from blth.models.registry import build
+from blth.training.epoch import loss_terms
 
 CPU = torch.device("cpu")
 MODELS = {  # name: (input shape, logits tolerance, gradient cosine)

@@ -2,7 +2,7 @@
 
 Tolerance: inductor fuses and reorders float32 arithmetic, so logits agree to 1e-5 of their
 largest magnitude (measured: a few 1e-7 relative for LeNet and ResNet-20) and the gradients of
-one training step to 1e-4 of the largest entry. That step (``train.train_epoch``, as a job takes
+one training step to 1e-4 of the largest entry. That step (``train_epoch``, as a job takes
 it) uses SGD, whose update is linear in the gradient, so the weights after it agree to lr times
 the gradients' tolerance; Adam's first update, lr * g / (|g| + 1e-8), is about lr * sign(g), and
 flips for weights whose gradient is at rounding-noise level (measured: 1 of 37k by 2 lr).
@@ -16,10 +16,13 @@ import pytest
 import torch
 from tiny_data import tiny_images
 
-from blth import compiling, train
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader
-from blth.hparams import BayesHparams, TrainHparams
-from blth.models import build
+from blth.models.registry import build
+from blth.platform import compiling
+from blth.training import train
+from blth.training.epoch import train_epoch
 
 CPU = torch.device("cpu")
 STACKED = BayesHparams(samples=2, eval_samples=2, sample_strategy="stacked")
@@ -59,7 +62,7 @@ def test_compiled_model_matches_eager(name, shape, bayes):
     for net, fwd in ((eager, eager), (model, forward)):  # one training step
         net.generator = torch.Generator().manual_seed(8)
         optimizer = torch.optim.SGD(net.parameters(), lr=LR)
-        train.train_epoch(net, fwd, one_batch(shape), optimizer, HP, bayes, 100)
+        train_epoch(net, fwd, one_batch(shape), optimizer, HP, bayes, 100)
     grads = [(p.grad, q.grad) for p, q in zip(eager.parameters(), model.parameters())]
     scale = max(g.abs().max().item() for g, _ in grads)
     for g, h in grads:

@@ -5,9 +5,11 @@ import math
 import pytest
 import torch
 
-from blth import data, train
-from blth.hparams import BayesHparams, TrainHparams
-from blth.models import build
+from blth import data
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.models.registry import build
+from blth.training import train
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +67,7 @@ def test_resume_gives_the_same_final_weights(digits, tmp_path, caplog):
     train.train(interrupted, digits, short, bayes, seed=3, checkpoint=ckpt, run_key="k")
     resumed = fresh()  # a new process: weights from the initialisation, state from the file
     caplog.clear()
-    with caplog.at_level("INFO", logger="blth.train"):
+    with caplog.at_level("INFO", logger="blth.training.train"):
         result = train.train(resumed, digits, hp, bayes, seed=3, checkpoint=ckpt, run_key="k")
     assert result.resumed_from == 2 and len(result.epochs) == 4
     # the log of the resumed job still shows every epoch (Snakemake deletes the old log)

@@ -12,11 +12,12 @@ import pytest
 import torch
 from tiny_data import tiny_images
 
-from blth import safefiles
-from blth.hparams import BayesHparams, TrainHparams
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.config.runspec import train_spec
+from blth.io import safefiles
 from blth.lottery import masks
-from blth.models import build
-from blth.runspec import train_spec
+from blth.models.registry import build
 from blth.steps.training import TrainJob, TrainOutputs, resume_key, run
 
 EXPERIMENT = {

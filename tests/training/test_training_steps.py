@@ -10,10 +10,10 @@ import pytest
 import torch
 from tiny_data import tiny_images
 
-from blth import train
-from blth.hparams import BayesHparams, TrainHparams
-from blth.models import build
-from blth.training import checkpoint
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.models.registry import build
+from blth.training import checkpoint, train
 from blth.training.session import Training
 
 BAYES = BayesHparams(samples=2, eval_samples=2)
@@ -93,10 +93,10 @@ def test_resume_restores_and_relogs_the_epochs(images, tmp_path, caplog):
     net = build("lenet_300_100", images.input_shape, images.classes, BAYES, seed=0)
     done = train.train(net, images, HP, BAYES, seed=3, checkpoint=path, run_key="k", stop_epoch=1)
     training = set_up(images)
-    with caplog.at_level(logging.INFO, logger="blth.train"):
+    with caplog.at_level(logging.INFO, logger="blth.training.train"):
         result = train.resume(training, path, "k", "demo", stop_epoch=3)
     assert result.resumed_from == 1 and result.epochs == done.epochs
-    assert [r.name for r in caplog.records] == ["blth.train", "blth.train"]
+    assert [r.name for r in caplog.records] == ["blth.training.train", "blth.training.train"]
     restored, resuming = caplog.messages
     assert restored.startswith("demo epoch 1/3 loss ")
     assert restored.endswith("(restored from the checkpoint)")

@@ -14,7 +14,7 @@ import yaml
 from paper_toy import PAPER, TOY, merged  # test_config_errors imports them from here
 from workdir import copy_repo, env_for
 
-from blth.artefacts import read_rows
+from blth.io.artefacts import read_rows
 from blth.lottery.branches import MAIN, RANDOM_BRANCHES, TRANSPLANT
 
 ROOT = Path(__file__).resolve().parents[2]

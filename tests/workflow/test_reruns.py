@@ -16,8 +16,9 @@ import pytest
 import yaml
 from reruns_study import CONFIG, parse, plan, restored
 
-from blth.hparams import BayesHparams, TrainHparams
-from blth.runspec import INIT_KEYS
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.config.runspec import INIT_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 Expect = Callable[[str, dict], bool]
@@ -179,8 +180,8 @@ ROWS = [
         files=touch_everything),
     Row("comment, docstring or formatting edit in the package or a script", NOTHING,
         files=lambda work: [
-            edit("src/blth/train.py", '"""Training loop', '"""The training loop')(work),
-            edit("src/blth/noise.py", None, "\n# a comment\n")(work),
+            edit("src/blth/training/train.py", '"""Training loop', '"""The training loop')(work),
+            edit("src/blth/bayes/noise.py", None, "\n# a comment\n")(work),
             edit("src/blth/bayes/layer.py", "import math\n", "import math  # why\n\n")(work),
             edit("scripts/train.py", "import sys\n", "import sys  # a comment\n")(work),
         ]),
@@ -235,9 +236,9 @@ ROWS = [
         rules("evaluate", where=lambda wc: wc["branch"] == "main"), REPORT),
         config=lambda c: study(c).update(levels=3), grows=True),
     Row("edit of the noise kernel (`noise.c`)", lambda rule, wc: rule != "prepare_data",
-        files=edit("src/blth/noise.c", None, "\nstatic const int blth_edited = 1;\n")),
+        files=edit("src/blth/bayes/noise.c", None, "\nstatic const int blth_edited = 1;\n")),
     Row("edit of the training loop (`train.py`)", TRAININGS,
-        files=edit("src/blth/train.py", None, "\nEDITED = True\n")),
+        files=edit("src/blth/training/train.py", None, "\nEDITED = True\n")),
     Row("edit of the pruning code (`lottery/prune.py`)",
         any_of(PRUNED_LEVELS, rules("ticket_mask", "transplant_init")),
         files=edit("src/blth/lottery/prune.py", None, "\nEDITED = True\n")),

@@ -1,6 +1,6 @@
 """The committed Fashion-MNIST study (docs/results/fashion_mnist/): tables, charts and README.
 
-The tables must still follow the table contract (blth.artefacts), cover every run the shipped
+The tables must still follow the table contract (blth.io.artefacts), cover every run the shipped
 config makes, and the README's Results table must be the one `blth.report.claims` computes
 from them (so no number in it is typed by hand).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blth.artefacts import OPTIONAL_TABLES, SHIFT_TABLES, TABLES, read_rows
+from blth.io.artefacts import OPTIONAL_TABLES, SHIFT_TABLES, TABLES, read_rows
 from blth.lottery.branches import IMP, LRR, MAIN, RANDOM_BRANCHES, TRANSPLANT
 from blth.report import FIGURES
 from blth.report.claims import findings, markdown

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blth.artefacts import PREDICTIONS, SHIFT_TABLES, TABLES, read_rows
+from blth.io.artefacts import PREDICTIONS, SHIFT_TABLES, TABLES, read_rows
 from blth.lottery.branches import IMP, MAIN, TRANSPLANT
 from blth.report import FIGURES, STUDY_FIGURES, ensembles
 from blth.report.claims import CHECKS

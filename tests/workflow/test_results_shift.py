@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from blth.artefacts import OPTIONAL_TABLES, TABLES, read_rows
+from blth.io.artefacts import OPTIONAL_TABLES, TABLES, read_rows
 from blth.report import robustness
 from blth.report.tables import load_tables
 from blth.shift import SCORES

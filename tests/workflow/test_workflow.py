@@ -15,8 +15,8 @@ import pytest
 import yaml
 from workdir import REPO, copy_repo, env_for
 
-from blth import predictions
-from blth.artefacts import PREDICTIONS
+from blth.io import predictions
+from blth.io.artefacts import PREDICTIONS
 from blth.lottery.branches import BRANCHES, MAIN, RANDOM_BRANCHES
 
 ROOT = REPO

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from workdir import copy_repo, env_for
 
-from blth import predictions
+from blth.io import predictions
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]

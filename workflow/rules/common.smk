@@ -6,8 +6,10 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from blth import config_check, fingerprint, runspec, sources
-from blth.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES, PREDICTIONS, TABLES
+from blth import sources
+from blth.config import check as config_check
+from blth.config import fingerprint, runspec
+from blth.io.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES, PREDICTIONS, TABLES
 from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
 from blth.report import FIGURES

@@ -2,7 +2,7 @@ rule evaluate:
     """Repeated stochastic test passes of the final weights of one series of runs (every level
     of a chain or branch): accuracy, calibration, selective prediction, sparsity, inference cost
     and, with evaluation.shift, corrupted and out-of-distribution sets; the test predictions are
-    kept (blth.predictions). Reruns without retraining.
+    kept (blth.io.predictions). Reruns without retraining.
     """
     input:
         data=data_file,
@@ -31,7 +31,7 @@ rule evaluate:
 rule ensemble:
     """One arm's tickets of each level as an ensemble across the experiment's seeds
     (evaluation.ensembles), from the stored predictions of its series: no network runs, no
-    training reruns (blth.ensembles)."""
+    training reruns (blth.evaluation.ensembles)."""
     input:
         unpack(ensemble_members),
     output:

@@ -1,9 +1,10 @@
-"""Each rule's one params entry: its job's spec (blth.runspec) with the fingerprint of the code
-the rule's script runs (blth.fingerprint). docs/reruns.md says what reruns when."""
+"""Each rule's one params entry: its job's spec (blth.config.runspec) with the fingerprint of the code
+the rule's script runs (blth.config.fingerprint). docs/reruns.md says what reruns when.
+"""
 
 
 def code(script):
-    """Fingerprint of the code a rule's script runs (blth.fingerprint): a job reruns when that
+    """Fingerprint of the code a rule's script runs (blth.config.fingerprint): a job reruns when that
     code changes, not when a comment, a docstring or a file's modification time does."""
     return fingerprint.fingerprint(SCRIPTS / f"{script}.py")
 

@@ -1,4 +1,4 @@
-"""Add the inference-cost columns (blth.cost) to this study's committed runs table, once.
+"""Add the inference-cost columns (blth.evaluation.cost) to this study's committed runs table, once.
 
 The study ran at commit 52795c2, before those columns existed. They depend only on the model's
 structure and on each run's remaining weights per layer (layers.parquet) and S, so they are
@@ -12,8 +12,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
-from blth import artefacts, cost
-from blth.models import build
+from blth.io import artefacts
+from blth.evaluation import cost
+from blth.models.registry import build
 
 HERE = Path(__file__).resolve().parent
 INPUT_SHAPE = (1, 28, 28)  # Fashion-MNIST

@@ -1,4 +1,4 @@
-"""Add the ensembles table (blth.ensembles) to this study's committed tables, from its committed
+"""Add the ensembles table (blth.evaluation.ensembles) to this study's committed tables, from its committed
 predictions: for each architecture, det and bnn-snr tickets of each level ensembled across the two
 seeds, as the `ensemble` job computes them with `evaluation.ensembles: [det, bnn-snr]`.
 
@@ -14,7 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
-from blth import artefacts, ensembles, predictions
+from blth.io import artefacts, predictions
+from blth.evaluation import ensembles
 from blth.lottery.branches import IMP, MAIN
 
 HERE = Path(__file__).resolve().parent

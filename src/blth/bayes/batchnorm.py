@@ -9,7 +9,7 @@ from torch import Tensor, nn
 class SampleBatchNorm2d(nn.BatchNorm2d):
     """BatchNorm with per-sample batch statistics, also on stacked inputs [S*B, C, H, W] (as
     under vmap); ``samples`` = S stacked in each input, set by the model before each forward
-    (:attr:`blth.bayes.DrawState.stacked_samples`)."""
+    (:attr:`blth.bayes.draw.DrawState.stacked_samples`)."""
 
     samples: int = 1
 

@@ -19,14 +19,14 @@ class DrawState:
     """What the layers of a network share during one forward over S weight samples.
 
     The model builds one per forward and hands it to each layer with its noise
-    (:meth:`blth.bayes.VILayer.draw`); during the per-sample passes it sets ``active``.
+    (:meth:`blth.bayes.layer.VILayer.draw`); during the per-sample passes it sets ``active``.
     """
 
     samples: int  # S
     # the strategy: one pass per sample on [B, ...] inputs (True) or one pass on [S*B, ...]
     per_sample: bool = False
     generator: torch.Generator | None = None  # activation noise and signs (see estimators)
-    cpu_noise: str = "native"  # how activation noise and signs are drawn, see blth.noise
+    cpu_noise: str = "native"  # how activation noise and signs are drawn, see blth.bayes.noise
     # per_sample: the network's input [B, ...]; None: no layer shares work across passes
     network_input: Tensor | None = None
     active: int | None = None  # per_sample: the sample whose pass runs; None: all samples

@@ -1,7 +1,7 @@
 """The two per-example estimators (``bayes.estimator``), as functions of a layer's moments.
 
 ``weight_samples`` (the paper's, and torch_blue's) needs nothing here: each of the S weight sets
-is one draw shared by the whole batch (:class:`blth.bayes.VILayer`). The other two give every
+is one draw shared by the whole batch (:class:`blth.bayes.layer.VILayer`). The other two give every
 example of a batch its own weights, and so a lower-variance gradient. With μ̃ = m⊙μ, σ̃ = m⊙σ
 and ``op`` the layer's linear operation (matmul or convolution):
 
@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from blth.bayes.draw import DrawState
-from blth.noise import normal
+from blth.bayes.noise import normal
 
 
 def local_reparam_output(mean: Tensor, var: Tensor, state: DrawState) -> Tensor:

@@ -8,10 +8,10 @@ from torch import nn
 
 from blth.bayes.batchnorm import SampleBatchNorm2d
 from blth.bayes.conv import VIConv2d
+from blth.bayes.hparams import BayesHparams
 from blth.bayes.layer import VILayer
 from blth.bayes.linear import VILinear
 from blth.bayes.masked import MaskedConv2d, MaskedLinear
-from blth.hparams import BayesHparams
 
 PRUNABLE_TYPES = (MaskedLinear, MaskedConv2d, VILayer)  # the layers that carry masks
 

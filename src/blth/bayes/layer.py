@@ -26,8 +26,8 @@ from blth.bayes.draw import DrawState
 from blth.bayes.estimators import flipout_output, local_reparam_output
 from blth.bayes.kl import closed_form_kl, monte_carlo_kl
 from blth.bayes.masked import mask_name, register_masks
+from blth.bayes.param_names import KINDS, PARTS, log_std_name, mean_name, stored_name
 from blth.bayes.sampling import PerSampleWeights, StackedWeights
-from blth.param_names import KINDS, PARTS, log_std_name, mean_name, stored_name
 
 
 class VILayer(nn.Module):

@@ -11,19 +11,3 @@
 
 torch_blue is optional (``pip install blth[bench]``); without it its cases are skipped.
 """
-
-from blth.bench.cases import BATCH, SAMPLES, Case, cases
-from blth.bench.throughput import resolve_device, run
-from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
-
-__all__ = [
-    "BATCH",
-    "BLTH_VARIANTS",
-    "IMPLS",
-    "MODELS",
-    "SAMPLES",
-    "Case",
-    "cases",
-    "resolve_device",
-    "run",
-]

@@ -1,5 +1,5 @@
 """The step benchmark's cases (``blth bench``): which model, implementation and kind, and how
-many steps each is timed for. Case names come from the torch-free :mod:`blth.bench_cases`."""
+many steps each is timed for. Case names come from the torch-free :mod:`blth.bench.case_names`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
-from blth.hparams import BayesHparams
+from blth.bayes.hparams import BayesHparams
+from blth.bench.case_names import BLTH_VARIANTS, IMPLS, MODELS
 
 CLASSES = 10
 BATCH = 128

@@ -24,7 +24,6 @@ from collections.abc import Callable
 
 import torch
 
-from blth import gpus, hardware
 from blth.bench import share
 from blth.bench.epoch_measure import measure
 from blth.bench.epoch_plan import (
@@ -36,8 +35,9 @@ from blth.bench.epoch_plan import (
     Case,
     Sizes,
 )
-from blth.compiling import CompileUnsupported
-from blth.inference import amp_active
+from blth.evaluation.inference import amp_active
+from blth.platform import gpus, hardware
+from blth.platform.compiling import CompileUnsupported
 
 
 def describe(case: Case, sizes: Sizes, device: torch.device) -> dict:

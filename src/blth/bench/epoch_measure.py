@@ -18,9 +18,9 @@ from collections.abc import Callable
 import torch
 
 from blth.bench.epoch_plan import Case, Sizes
+from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader
-from blth.hparams import TrainHparams
-from blth.models import build
+from blth.models.registry import build
 from blth.training.epoch import prepare, synchronize, train_epoch
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from blth.hparams import BayesHparams
+from blth.bayes.hparams import BayesHparams
 
 MODELS = ("resnet20", "vgg11", "vit_tiny")
 PAPER_MINUTES = {  # Table 1 of the paper: minutes per IMP level, (deterministic, Bayesian)

@@ -8,14 +8,14 @@ from collections.abc import Callable
 import torch
 
 from blth.bench.cases import CLASSES, DATA_SIZE, LR, MODELS, TEMPERATURE, Case
-from blth.hparams import TrainHparams
+from blth.config.hparams import TrainHparams
 
 Step = Callable[[], torch.Tensor]  # one optimiser step; returns the detached loss
 
 
 def blth_step(case: Case, device: torch.device, x: torch.Tensor, y: torch.Tensor) -> Step:
     """A step of blth's network of ``case`` on the batch (x [B, C, H, W], y [B])."""
-    from blth.models import build
+    from blth.models.registry import build
     from blth.training.epoch import loss_terms
 
     bayes = case.bayes()

@@ -19,7 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from blth.artefacts import IDENTITY_COLUMNS, read_rows
+from blth.io.artefacts import IDENTITY_COLUMNS, read_rows
 
 METRICS = ("acc_mean", "best_test_acc", "ece", "train_seconds")  # kept per run
 KEY = ("model", "arm", "chain", "branch", "seed", "level")  # identifies a run within one study

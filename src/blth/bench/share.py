@@ -2,7 +2,8 @@
 (:mod:`blth.bench.epoch`), against the same case alone (``BLTH_JOBS_PER_GPU``, docs/cluster.md).
 
 Each process is a fresh interpreter, as a Snakemake job is, and claims its device through
-:func:`blth.gpus.job_device` with ``BLTH_JOBS_PER_GPU`` set to ``jobs``, restricted to one GPU.
+:func:`blth.platform.gpus.job_device` with ``BLTH_JOBS_PER_GPU`` set to ``jobs``, restricted to one
+GPU.
 All warm up, wait for each other at a file barrier, then time the same steps as the case alone.
 A process is ``python -m blth.bench.share CASE_JSON SIZES_JSON DEVICE STEPS BARRIER_DIR``.
 """
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from blth import gpus
 from blth.bench.epoch_measure import measure
 from blth.bench.epoch_plan import Case, Sizes, find
+from blth.platform import gpus
 
 TIMEOUT_S = 600
 

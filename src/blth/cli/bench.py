@@ -1,5 +1,5 @@
 """``blth bench``: the Adam-step benchmark (blth.bench); its choice lists come from the
-torch-free :mod:`blth.bench_cases`, so ``--help`` answers without importing torch."""
+torch-free :mod:`blth.bench.case_names`, so ``--help`` answers without importing torch."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import contextlib
 import io
 import sys
 
-from blth.bench_cases import BLTH_VARIANTS, IMPLS, MODELS
+from blth.bench.case_names import BLTH_VARIANTS, IMPLS, MODELS
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -38,11 +38,12 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from blth import bench
+    from blth.bench.cases import cases
+    from blth.bench.throughput import resolve_device, run
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = bench.resolve_device(args.device)
+    device = resolve_device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         print("error: --device cuda but CUDA is not available", file=sys.stderr)
         return 2
@@ -61,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
                 for stream in streams:
                     stream.flush()
 
-        bench.run(bench.cases(args.models, args.impl), args.quick, device, out=Tee())
+        run(cases(args.models, args.impl), args.quick, device, out=Tee())
     return 0

@@ -29,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
     import yaml
     from snakemake.utils import update_config
 
-    from blth.config_check import check
-    from blth.config_origins import ConfigError, Origins
+    from blth.config.check import check
+    from blth.config.origins import ConfigError, Origins
 
     schema = Path(args.schema)
     if not schema.is_file():

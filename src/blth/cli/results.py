@@ -86,7 +86,7 @@ def _named_errors(command: Callable[[argparse.Namespace], int]) -> Callable[...,
 
 
 def _report(args: argparse.Namespace) -> int:
-    from blth.artefacts import OPTIONAL_TABLES
+    from blth.io.artefacts import OPTIONAL_TABLES
     from blth.report import (
         FIGURES,
         STUDY_FIGURES,

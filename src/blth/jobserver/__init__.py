@@ -7,7 +7,7 @@ server, which forks a child that runs the same script with the job's working dir
 environment and standard streams; the job's process waits and exits with the child's status, and
 a signal it receives (Snakemake cancelling the job) is passed on. Without a server (a cluster
 node, ``--sdm conda``, ``BLTH_JOB_SERVER=off``) the script simply runs in its own process.
-How a job is executed is not part of its code fingerprint (:mod:`blth.fingerprint`).
+How a job is executed is not part of its code fingerprint (:mod:`blth.config.fingerprint`).
 """
 
 from blth.jobserver.client import hand_over

@@ -47,7 +47,7 @@ class Job:
 def preload(scripts: list[Path]) -> int:
     """Import every package module the scripts can reach (their code fingerprint's files) and
     the third-party modules torch loads lazily; returns how many modules are loaded."""
-    from blth import fingerprint
+    from blth.config import fingerprint
 
     package = fingerprint.PACKAGE_DIR
     for script in scripts:

@@ -1,7 +1,7 @@
 """Pruning masks: one boolean array per prunable weight, keyed like ``layer1.0.conv1.weight``.
 
 The key is the logical tensor name for deterministic and Bayesian models alike; where a state
-dict stores that tensor is :mod:`blth.param_names`.
+dict stores that tensor is :mod:`blth.bayes.param_names`.
 Everything here is numpy, so the pruning jobs of the workflow start without importing torch.
 """
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from blth import safefiles
-from blth.param_names import KINDS, value_name
+from blth.bayes.param_names import KINDS, value_name
+from blth.io import safefiles
 
 Masks = dict[str, np.ndarray]
 State = dict[str, np.ndarray]

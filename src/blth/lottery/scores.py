@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from blth.bayes.param_names import log_std_name, mean_name
 from blth.lottery.masks import State
-from blth.param_names import log_std_name, mean_name
 
 Array = np.ndarray
 # Deterministic scores take w; Bayesian ones take (μ, log σ); "random" works for both.

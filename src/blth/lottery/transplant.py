@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from blth.param_names import LOG_STD, split
+from blth.bayes.param_names import LOG_STD, split
 
 State = dict[str, np.ndarray]
 

@@ -8,17 +8,21 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from blth.bayes import PRUNABLE_TYPES, DrawState, SampleBatchNorm2d, VIConv2d, VILayer
+from blth.bayes.batchnorm import SampleBatchNorm2d
+from blth.bayes.conv import VIConv2d
+from blth.bayes.draw import DrawState
+from blth.bayes.factory import PRUNABLE_TYPES
+from blth.bayes.hparams import BayesHparams
+from blth.bayes.layer import VILayer
 from blth.bayes.masked import mask_of
-from blth.hparams import BayesHparams
-from blth.noise import standard_normal
-from blth.param_names import KINDS, value_name
+from blth.bayes.noise import standard_normal
+from blth.bayes.param_names import KINDS, value_name
 
 Noise = dict[str, dict[str, Tensor]]  # layer name -> tensor name -> ε [S, *shape]
 
 
 class Classifier(nn.Module):
-    """Wraps a network built from a :class:`blth.bayes.Layers` factory.
+    """Wraps a network built from a :class:`blth.bayes.factory.Layers` factory.
 
     ``forward(x [B, ...], samples=S)`` returns logits [S, B, classes]; a deterministic network
     always returns S = 1. ``classifier`` names the final layer (excluded from pruning by default).
@@ -130,7 +134,7 @@ class Classifier(nn.Module):
         )
 
     def _draw_noise(self, samples: int, device: torch.device, bayes: BayesHparams) -> Noise:
-        """ε for every variational tensor in one draw (see blth.noise)."""
+        """ε for every variational tensor in one draw (see blth.bayes.noise)."""
         tensors = [(n, t, m.tensor_shape(t)) for n, m in self._vi for t in m.tensor_names()]
         shapes = [shape for *_, shape in tensors]
         eps = standard_normal(shapes, samples, self.generator, device, bayes.cpu_noise)

@@ -1,7 +1,8 @@
 """Any torch network as a blth model: ``torchvision:<name>`` or a factory ``<module>:<function>``.
 
 The network's nn.Linear, nn.Conv2d and nn.BatchNorm2d layers are rebuilt through the layer
-factory (:class:`blth.bayes.Layers`), so one definition gives the masked deterministic and the
+factory (:class:`blth.bayes.factory.Layers`), so one definition gives the masked deterministic and
+the
 Bayesian network; normalisation stays deterministic. A layer the factory cannot rebuild, or any
 other module with parameters, is refused: in a BNN it would silently stay deterministic.
 Parameter-free modules (activations, pooling, dropout, flatten, ...) are kept as they are.
@@ -18,7 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from blth.bayes import Layers
+from blth.bayes.factory import Layers
 
 SUPPORTED = (
     "blth converts nn.Linear, nn.Conv2d (groups=1, dilation=1, square kernel, stride and "
@@ -30,7 +31,8 @@ CONVERTED = (nn.Linear, nn.Conv2d, nn.BatchNorm2d)
 
 def network(match: re.Match[str], classes: int, options: Mapping[str, Any]) -> nn.Module:
     """The plain torch network of a ``torchvision:<name>`` or ``<module>:<function>`` name (its
-    match in :data:`blth.model_names.PATTERNS`) with ``classes`` outputs; ``options`` (without
+    match in :data:`blth.models.model_names.PATTERNS`) with ``classes`` outputs; ``options``
+    (without
     ``classifier``) go to its constructor."""
     name, function = match[0], match["function"]
     if name.startswith("torchvision:"):

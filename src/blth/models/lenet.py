@@ -6,7 +6,7 @@ import math
 
 from torch import Tensor, nn
 
-from blth.bayes import Layers
+from blth.bayes.factory import Layers
 
 
 class LeNet(nn.Module):

@@ -9,10 +9,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from blth import model_names
-from blth.bayes import Layers
-from blth.hparams import BayesHparams
-from blth.models import convert
+from blth.bayes.factory import Layers
+from blth.bayes.hparams import BayesHparams
+from blth.models import convert, model_names
 from blth.models.base import Classifier, init_bayesian, init_deterministic
 from blth.models.lenet import LeNet
 from blth.models.resnet import ResNet

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from blth.bayes import Layers
+from blth.bayes.factory import Layers
 
 
 class Block(nn.Module):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from blth.bayes import Layers
+from blth.bayes.factory import Layers
 
 
 def sincos_2d(h: int, w: int, dim: int, temperature: float = 10000.0) -> Tensor:

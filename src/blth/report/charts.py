@@ -123,7 +123,8 @@ def transplant_compute(tables: Tables, tolerance: float) -> Chart | None:
 @_figure("cost_frontier", "IMP or transplant runs (with their cost columns) in runs.parquet")
 def cost_frontier(tables: Tables, tolerance: float) -> Chart | None:
     """Test accuracy against multiply-accumulates per prediction: deterministic and Bayesian
-    IMP tickets, transplants and ensembles of tickets across seeds (blth.cost, blth.ensembles)."""
+    IMP tickets, transplants and ensembles of tickets across seeds (blth.evaluation.cost,
+    blth.evaluation.ensembles)."""
     frame = fr.cost_frontier_frame(tables["runs"], tables["ensembles"])
     if frame.empty:
         return None

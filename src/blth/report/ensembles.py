@@ -1,6 +1,7 @@
 """Bayesian tickets against ensembles of deterministic tickets at equal inference cost.
 
-For every level of an ensemble (``ensembles`` table, :mod:`blth.ensembles`: one arm's tickets of
+For every level of an ensemble (``ensembles`` table, :mod:`blth.evaluation.ensembles`: one arm's
+tickets of
 that level across the seeds) the Bayesian IMP ticket whose predictive costs nearest the same
 multiply-accumulates per prediction (on a log scale) is its match, if their costs differ by at
 most :data:`MAX_COST_RATIO` (one pruning level's step at 20 %). Each pair compares test

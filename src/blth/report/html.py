@@ -15,7 +15,7 @@ from os import PathLike
 import altair as alt
 from altair.utils.html import INLINE_HTML_TEMPLATE
 
-from blth import cache, safefiles
+from blth.io import cache, safefiles
 
 MODE = "vega-lite"
 
@@ -35,7 +35,8 @@ def bundle() -> str:
 
     # called as altair calls it (the stub marks the optional snippet as required)
     script = str(vl_convert.javascript_bundle(vl_version=_vl_version()))  # type: ignore[call-arg]
-    cache.write_atomically(path, script)
+    with safefiles.replacing(path) as f:  # a parallel job reads nothing or all of it
+        f.write(script.encode("utf-8"))
     return script
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from blth.artefacts import TABLES
+from blth.io.artefacts import TABLES
 from blth.report import tables as tb
 from blth.report.output import no_data_chart
 from blth.report.tables import MATCH_TOLERANCE

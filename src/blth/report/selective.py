@@ -1,4 +1,5 @@
-"""The figures of selective prediction (table selective, blth.selective), in the per-experiment
+"""The figures of selective prediction (table selective, blth.evaluation.selective), in the
+per-experiment
 registry: AURC against % remaining, and the risk-coverage curve of the dense network beside its
 sparsest matching ticket."""
 

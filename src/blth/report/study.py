@@ -16,8 +16,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from blth import model_names
-from blth.artefacts import TABLES
+from blth.io.artefacts import TABLES
+from blth.models import model_names
 from blth.report import tables as tb
 from blth.report.curves import ACC, curve_frame
 from blth.report.encodings import curve_layers, facet, ordered
@@ -38,7 +38,7 @@ def load_study_tables(paths: Iterable[str | PathLike[str]]) -> dict[str, pd.Data
 
     ``paths`` are Parquet files named after their table, one folder per experiment
     (``results/<experiment>/tables/runs.parquet``); every name of
-    :data:`blth.artefacts.TABLES` is present, empty when no experiment has it.
+    :data:`blth.io.artefacts.TABLES` is present, empty when no experiment has it.
     """
     folders: dict[Path, list[Path]] = {}
     for path in map(Path, paths):
@@ -58,7 +58,8 @@ def _concat(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
 
 
 def family(model: str) -> str:
-    """The model family of a model name (``resnet110`` -> ``resnet``), see blth.model_names."""
+    """The model family of a model name (``resnet110`` -> ``resnet``), see
+    blth.models.model_names."""
     return model_names.parse(model)[0]
 
 
@@ -80,7 +81,7 @@ def by_size(runs: pd.DataFrame) -> list[str]:
 def lr_labels(epochs: pd.DataFrame) -> dict[str, str]:
     """Per experiment, ``"<experiment>: lr <peak>[, warmup <W> ep]"`` read from the learning
     rates its dense runs logged (IMP level 0): warmup W has W − 1 leading epochs below the
-    peak (blth.hparams.TrainHparams.lr_factor)."""
+    peak (blth.config.hparams.TrainHparams.lr_factor)."""
     dense = tb.select(tb.imp_main(epochs), level=0)
     labels = {}
     for name, part in dense.groupby("experiment", sort=True):

@@ -1,8 +1,8 @@
 """Loading the result tables, selecting runs from them and pooling repeated seeds.
 
 Everything in :mod:`blth.report` works on the Parquet tables of
-``results/{experiment}/tables/`` (:data:`blth.artefacts.TABLES`, schemas in
-:data:`blth.artefacts.SCHEMAS`); nothing reads training logs. All functions accept empty
+``results/{experiment}/tables/`` (:data:`blth.io.artefacts.TABLES`, schemas in
+:data:`blth.io.artefacts.SCHEMAS`); nothing reads training logs. All functions accept empty
 frames (a table that was never written) and then return empty frames, so that chart builders
 can decide that there is nothing to plot.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from blth.artefacts import SCHEMAS, TABLES, read_table
+from blth.io.artefacts import SCHEMAS, TABLES, read_table
 from blth.lottery.branches import BRANCHES
 
 #: A ticket "matches" its dense network when its test accuracy is at most this many percentage
@@ -39,7 +39,7 @@ DET_ARM = "det"
 
 def empty_table(name: str) -> pd.DataFrame:
     """An empty frame with the columns and dtypes of table ``name`` (a key of
-    :data:`blth.artefacts.SCHEMAS`)."""
+    :data:`blth.io.artefacts.SCHEMAS`)."""
     return SCHEMAS[name].empty_table().to_pandas()
 
 
@@ -51,7 +51,7 @@ def load_tables(
     ``source`` is either the ``tables`` directory of an experiment or an iterable of Parquet
     paths (as Snakemake's ``input`` gives them); a table is named after its file stem
     (``runs.parquet`` -> ``"runs"``). Tables whose file does not exist come back as empty
-    frames with the schema's columns, so every name of :data:`blth.artefacts.TABLES` is present.
+    frames with the schema's columns, so every name of :data:`blth.io.artefacts.TABLES` is present.
     A missing folder or an unreadable file is a ValueError that names it.
     """
     if isinstance(source, str | PathLike):

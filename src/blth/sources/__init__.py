@@ -8,7 +8,7 @@ its images' (C, H, W), which the config check compares before any job, and ``TES
 images, classes), or a function ``test_size(**options)`` that gives them where options change
 them, for the config's check of the predictives' memory.
 
-Nothing here imports them by an import statement: a job's code fingerprint (blth.fingerprint)
+Nothing here imports them by an import statement: a job's code fingerprint (blth.config.fingerprint)
 follows those, so adding a source changes no job's code, and the ``prepare_data`` rule adds the
 fingerprint of its own dataset's module (:func:`module`) alone.
 """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blth.safefiles import damaged
+from blth.io.safefiles import damaged
 from blth.sources._download import downloading
 
 SPLITS = {"train": 60_000, "t10k": 10_000}  # images per split, each 28x28, labels 0..9

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blth.safefiles import damaged
+from blth.io.safefiles import damaged
 from blth.sources._download import downloading
 
 if TYPE_CHECKING:  # torchvision is imported when the source runs

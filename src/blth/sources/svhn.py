@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blth.safefiles import damaged
+from blth.io.safefiles import damaged
 from blth.sources._download import downloading
 
 AUGMENT = False  # a mirrored digit is no digit (or another one): training never flips these

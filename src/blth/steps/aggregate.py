@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from blth import artefacts, safefiles
+from blth.io import artefacts, safefiles
 from blth.lottery.arms import DET
 from blth.lottery.branches import IMP, MAIN, TRANSPLANT
 
@@ -71,7 +71,7 @@ def aggregate(
     out: dict[str, str],
     ensembles: list[dict] | None = None,
 ) -> None:
-    """Write ``out[table]`` for every table of :data:`blth.artefacts.TABLES`.
+    """Write ``out[table]`` for every table of :data:`blth.io.artefacts.TABLES`.
 
     ``runs`` holds each run's identity columns, ``run_dir`` and ``evaluation`` (its series'
     folder); ``inputs`` the per-run epoch logs (in the order of ``runs``), the per-series

@@ -1,5 +1,5 @@
 """The ``ensemble`` job: one arm's tickets of each level across seeds, from the stored
-predictions of its series' evaluations (:mod:`blth.ensembles`; no network is run)."""
+predictions of its series' evaluations (:mod:`blth.evaluation.ensembles`; no network is run)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from blth import artefacts, ensembles
+from blth.evaluation import ensembles
+from blth.io import artefacts
 
 log = logging.getLogger(__name__)
 

@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from blth import artefacts, selective
+from blth.config.runspec import EvalSpec, bayes_hparams
+from blth.evaluation import selective
+from blth.io import artefacts
 from blth.lottery import masks
-from blth.runspec import EvalSpec, bayes_hparams
 from blth.shift import DEFAULTS
 from blth.steps import shift
 
 if TYPE_CHECKING:  # torch is imported when a job runs, not when the workflow loads this
     from torch import Tensor
 
+    from blth.bayes.hparams import BayesHparams
     from blth.data import ImageData
-    from blth.hparams import BayesHparams
     from blth.models.base import Classifier
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,8 @@ def test_passes(
     device: str,
 ) -> tuple[Tensor, Tensor]:
     """(per-pass mean probabilities [P, N, C], per-pass mutual information [P, N]) on the test
-    set, ``evaluation.passes`` passes (:func:`blth.inference.predictive_passes`)."""
-    from blth.inference import predictive_passes
+    set, ``evaluation.passes`` passes (:func:`blth.evaluation.inference.predictive_passes`)."""
+    from blth.evaluation.inference import predictive_passes
 
     passes = spec.evaluation["passes"]
     return predictive_passes(net, images.test_x, images, bayes, spec, device, passes)
@@ -56,7 +57,7 @@ def summarize(
     per-layer sparsity rows, from per-pass mean probabilities ``probs`` [P, N, C], per-pass
     mutual information ``mi`` [P, N] and the test ``labels`` [N]; ``ev``: the evaluation
     config (bins)."""
-    from blth import metrics
+    from blth.evaluation import metrics
 
     results = [
         dataclasses.replace(
@@ -100,14 +101,17 @@ def evaluate(
     """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
     and write ``out[table]`` for every table of EVALUATION_TABLES (shift and ood are empty
     unless ``evaluation.shift`` asks) and the test predictions to ``out["predictions"]``
-    (blth.predictions). ``ood_paths``: the data file of each out-of-distribution dataset it
+    (blth.io.predictions). ``ood_paths``: the data file of each out-of-distribution dataset it
     names; ``folder_paths``: the file of each corruption it reads from a folder;
     ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops at once if it cannot
     use a GPU."""
     import torch
 
-    from blth import cost, data, gpus, hardware, predictions
-    from blth.models import build
+    from blth import data
+    from blth.evaluation import cost
+    from blth.io import predictions
+    from blth.models.registry import build
+    from blth.platform import gpus, hardware
 
     torch.set_num_threads(max(1, threads))
     bayes = bayes_hparams(spec.bayes)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from blth import data
+from blth.config.runspec import InitSpec, bayes_hparams
 from blth.lottery import masks
-from blth.models import build
-from blth.runspec import InitSpec, bayes_hparams
+from blth.models.registry import build
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import logging
 
 import numpy as np
 
+from blth.config.runspec import BranchSpec, MaskSpec, TransplantSpec
 from blth.lottery import branches, masks, prune, scores, transplant
-from blth.runspec import BranchSpec, MaskSpec, TransplantSpec
 
 log = logging.getLogger(__name__)
 

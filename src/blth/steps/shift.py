@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from torch import Tensor
 
+    from blth.bayes.hparams import BayesHparams
+    from blth.config.runspec import EvalSpec
     from blth.data import ImageData
-    from blth.hparams import BayesHparams
     from blth.models.base import Classifier
-    from blth.runspec import EvalSpec
 
 
 def _seed(name: str) -> int:
@@ -94,8 +94,8 @@ def evaluate_run(
     """(shift rows, ood rows, each out-of-distribution set's passes) of one run, each set's
     predictive over ``passes`` passes; ``clean``: its test-set passes (probabilities [P, N, C],
     mutual information [P, N]), the in-distribution side of detection."""
-    from blth import metrics
-    from blth.inference import predictive_passes
+    from blth.evaluation import metrics
+    from blth.evaluation.inference import predictive_passes
 
     labels, bins = images.test_y, spec.evaluation["ece_bins"]
     shift_rows = []

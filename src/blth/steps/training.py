@@ -16,14 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blth.hparams import BayesHparams, TrainHparams
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.config.runspec import TrainSpec, bayes_hparams, train_hparams
 from blth.lottery import masks
-from blth.runspec import TrainSpec, bayes_hparams, train_hparams
 
 if TYPE_CHECKING:
     from blth.data import ImageData
     from blth.models.base import Classifier
-    from blth.train import TrainResult
+    from blth.training.train import TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class TrainJob:
     outputs: TrainOutputs
     threads: int  # torch CPU threads
     device: str = "auto"  # the config's device: auto, cpu, cuda[:i]
-    tensorboard: bool = False  # also write the epochs' scalars (blth.tensorboard)
+    tensorboard: bool = False  # also write the epochs' scalars (blth.platform.tensorboard)
     gpus_declared: int = 0  # the rule's resource ``gpu``: the job stops if it cannot use one
 
     @property
@@ -103,7 +104,7 @@ class TrainJob:
 
 def model_for(job: TrainJob, images: ImageData, device: str) -> Classifier:
     """The network of ``job`` on ``device``: its start state under its mask (None: dense)."""
-    from blth.models import build
+    from blth.models.registry import build
 
     spec = job.spec
     net = build(spec.model, images.input_shape, images.classes, job.bayes, **spec.model_options)
@@ -119,15 +120,17 @@ def run(job: TrainJob) -> None:
     ``job.checkpoint``, which goes once the outputs are complete."""
     import torch
 
-    from blth import data, gpus, train
+    from blth import data
+    from blth.platform import gpus
+    from blth.training import train
 
     torch.set_num_threads(max(1, job.threads))
     with contextlib.ExitStack() as stack:
-        # several visible GPUs (a workstation): claim one for this job, see blth.gpus
+        # several visible GPUs (a workstation): claim one for this job, see blth.platform.gpus
         device = stack.enter_context(gpus.job_device(job.device, job.name, job.gpus_declared))
         on_epoch = None
         if job.tensorboard:
-            from blth.tensorboard import EpochWriter
+            from blth.platform.tensorboard import EpochWriter
 
             on_epoch = stack.enter_context(EpochWriter(job.tensorboard_dir))
         images = data.load(job.data)
@@ -157,7 +160,7 @@ def _write_outputs(
     outputs: TrainOutputs, net: Classifier, result: TrainResult, device: str
 ) -> None:
     """The final state and, if asked for, the epoch rows (with the device they ran on)."""
-    from blth import artefacts
+    from blth.io import artefacts
 
     masks.save_state(net.numpy_state(), outputs.final, net.describe())
     if outputs.epochs is not None:
@@ -169,7 +172,7 @@ def _write_outputs(
 
 
 def _log_summary(name: str, result: TrainResult, device: str) -> None:
-    from blth.hardware import peak_memory
+    from blth.platform.hardware import peak_memory
 
     log.info(
         "%s: %.1f s training, %.0f images/s, best test accuracy %.4f, %s",

@@ -13,9 +13,9 @@ from typing import Any, TypedDict, cast
 import torch
 from torch import Tensor
 
-from blth import safefiles
+from blth.io import safefiles
 
-log = logging.getLogger("blth.train")  # job logs name the training's logger on these lines
+log = logging.getLogger("blth.training.train")  # job logs name the training's logger on these lines
 
 
 class State(TypedDict):

@@ -13,11 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import compiling
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader
-from blth.hparams import BayesHparams, TrainHparams
-from blth.inference import autocast
+from blth.evaluation.inference import autocast
 from blth.models.base import Classifier
+from blth.platform import compiling
 
 
 def loss_terms(
@@ -46,7 +47,7 @@ def prepare(
 ) -> tuple[torch.optim.Optimizer, Callable[..., Tensor]]:
     """Put ``model`` on ``device`` for training (layout, weight-noise generator from ``seed``)
     and give its Adam and its forward: compiled under ``hp.compile``, or a clear refusal
-    (:class:`blth.compiling.CompileUnsupported`) before anything runs."""
+    (:class:`blth.platform.compiling.CompileUnsupported`) before anything runs."""
     model.to(device).train()
     model.set_channels_last(hp.channels_last)
     model.generator = torch.Generator(device).manual_seed(seed + 1)
@@ -72,7 +73,8 @@ def train_epoch(
 ) -> Tensor:
     """One pass of optimiser steps over ``loader`` (the first ``max_steps`` batches, if given).
 
-    ``forward``: the model or its compiled form (:func:`blth.compiling.compiled`). Returns the
+    ``forward``: the model or its compiled form (:func:`blth.platform.compiling.compiled`). Returns
+    the
     sums over the examples of loss, NLL, KL and correct predictions [4], on the device, unsynced.
     """
     device = loader.x.device

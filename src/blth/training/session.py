@@ -1,5 +1,5 @@
 """One training's live state and its steps: set-up, an epoch's optimiser steps, the test
-pass, and the state a checkpoint keeps (the loop itself is :func:`blth.train.train`)."""
+pass, and the state a checkpoint keeps (the loop itself is :func:`blth.training.train.train`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from blth import metrics
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader, ImageData
-from blth.hparams import BayesHparams, TrainHparams
-from blth.inference import predict
+from blth.evaluation import metrics
+from blth.evaluation.inference import predict
 from blth.models.base import Classifier
 from blth.training import checkpoint as checkpoints
 from blth.training.epoch import prepare, synchronize, train_epoch

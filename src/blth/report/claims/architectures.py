@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from blth import model_names
 from blth.lottery.branches import REINIT
+from blth.models import model_names
 from blth.report.claims.controls import branch_gaps
 from blth.report.claims.pruning import matching_to_ninety
 from blth.report.claims.series import (
@@ -54,7 +54,7 @@ class Architecture:
 
     @property
     def family(self) -> str:
-        """The model family (``vit_tiny`` -> ``vit``), see :mod:`blth.model_names`."""
+        """The model family (``vit_tiny`` -> ``vit``), see :mod:`blth.models.model_names`."""
         return model_names.parse(self.model)[0]
 
 

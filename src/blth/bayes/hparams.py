@@ -1,7 +1,6 @@
-"""Hyper-parameters as dataclasses (torch-free, so the workflow can read them quickly).
-
-Defaults are the paper's settings; every open item of the specification is a field here and a
-config key (config/README.md documents each).
+"""Variational inference settings as a dataclass (torch-free, so the workflow reads them
+quickly): the ``bayes`` section of the config. Defaults are the paper's settings; every open
+item of the specification is a field here and a config key (config/README.md documents each).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
 ESTIMATORS = ("weight_samples", "local_reparam", "flipout")
-CPU_NOISE = ("native", "torch")  # see blth.noise
+CPU_NOISE = ("native", "torch")  # see blth.bayes.noise
 BATCHNORM_STATS = ("running", "batch")
 
 
@@ -32,7 +31,7 @@ class BayesHparams:
     # al. 2015) and flipout (Wen et al. 2018): own weights per example, see blth.bayes
     estimator: str = "weight_samples"
     batchnorm_stats: str = "running"  # running: usual BN; batch: batch stats at test (paper code)
-    cpu_noise: str = "native"  # how ε is drawn on a CPU: native (noise.c) or torch, see blth.noise
+    cpu_noise: str = "native"  # how ε is drawn on a CPU: native (noise.c) or torch (bayes.noise)
 
     def per_sample_on(self, device_type: str) -> bool:
         """Whether ``sample_strategy`` runs the network once per sample on this device."""
@@ -67,25 +66,3 @@ class BayesHparams:
             )
         if self.samples < 1 or self.eval_samples < 1:
             raise ValueError("bayes.samples and bayes.eval_samples must be >= 1")
-
-
-@dataclass(frozen=True)
-class TrainHparams:
-    """Optimisation settings; defaults are the paper's curriculum."""
-
-    epochs: int = 160
-    batch_size: int = 128
-    lr: float = 1e-3
-    weight_decay: float = 1e-4  # Adam's coupled L2, applied to unpruned entries only
-    milestones: tuple[int, ...] = (80, 120)  # LR × gamma at these epochs
-    gamma: float = 0.1
-    warmup_epochs: int = 0  # linear warmup over the first epochs (paper appendix A)
-    eval_batch_size: int = 1000
-    amp: bool = True  # bf16 autocast on CUDA (parameters stay fp32); ignored on the CPU
-    compile: bool = False  # torch.compile the model
-    channels_last: bool = True  # NHWC layout for networks with convolutions (faster convs)
-
-    def lr_factor(self, epoch: int) -> float:
-        """Multiplier of ``lr`` during ``epoch`` (0-based)."""
-        warm = min(1.0, (epoch + 1) / self.warmup_epochs) if self.warmup_epochs else 1.0
-        return warm * self.gamma ** sum(epoch >= m for m in self.milestones)

@@ -12,10 +12,11 @@ import math
 import os
 from collections.abc import Iterator
 
-from blth import model_names, sources
-from blth.config_origins import KeyPath, Problem, dotted
+from blth import sources
+from blth.config.origins import KeyPath, Problem, dotted
 from blth.lottery import masks
 from blth.lottery.arms import BNN
+from blth.models import model_names
 from blth.shift import NOISE_IMAGES
 
 # Below this fraction of weights left, the levels are counted against the layers' sizes
@@ -31,7 +32,7 @@ def model_description(exp: dict) -> dict:
     for the experiment's images and classes."""
     import torch  # seconds to import: only when a check needs the model
 
-    from blth.models import build
+    from blth.models.registry import build
 
     options = model_names.options(exp["model"], exp["model_options"])
     channels, height, width = sources.image_shape(exp["dataset"], exp["dataset_options"])

@@ -1,6 +1,6 @@
 """Stored predictions: every evaluation job keeps its series' test-set predictives.
 
-One file per series beside its tables (``blth.artefacts.PREDICTIONS`` in
+One file per series beside its tables (``blth.io.artefacts.PREDICTIONS`` in
 ``results/<exp>/evaluation/<arm>/s<seed>/<chain>/<branch>/``), holding per level the mean
 probabilities of each repeated stochastic pass (their mean over passes is the reported
 predictive; their spread the reported ``acc_std``) and each pass's per-example mutual
@@ -8,7 +8,7 @@ information, in half precision, the same for each out-of-distribution set of
 ``evaluation.shift.ood``, and the test labels once. Metrics the paper did not report, ensembles
 and audits need no re-evaluation:
 
-    from blth.predictions import load
+    from blth.io.predictions import load
     series = load("results/demo/evaluation/bnn-snr/s0/imp/main/predictions.safetensors")
     probs = series.levels[8].probs.float().mean(0)     # the predictive [N, C] at level 8
     accuracy = (probs.argmax(1) == series.labels).float().mean()
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from blth import safefiles
+from blth.io import safefiles
 
 LABELS = "labels"
 

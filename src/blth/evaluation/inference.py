@@ -12,9 +12,9 @@ from blth.data import DeviceLoader
 from blth.models.base import Classifier
 
 if TYPE_CHECKING:
+    from blth.bayes.hparams import BayesHparams
+    from blth.config.runspec import EvalSpec
     from blth.data import ImageData
-    from blth.hparams import BayesHparams
-    from blth.runspec import EvalSpec
 
 
 def amp_active(device: torch.device, enabled: bool, on_cpu: bool = False) -> bool:
@@ -69,7 +69,7 @@ def predictive_passes(
     Pass p draws its weight samples from seed ``10007 * seed + p + salt`` (``salt`` tells the
     sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
     """
-    from blth.metrics import mutual_information_per_example
+    from blth.evaluation.metrics import mutual_information_per_example
 
     mean, std = images.channel_stats()
     labels = torch.zeros(len(x), dtype=torch.long)  # the predictive does not look at them

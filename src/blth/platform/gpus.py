@@ -189,10 +189,10 @@ def device_for_job(device: str, timeout: float | None = None) -> Iterator[str]:
 
 def select_device(requested: str, job: str = "this job") -> str:
     """``auto``: CUDA when available, else the CPU; a CUDA device that is not there is an error
-    (:class:`blth.hardware.GpuUnavailable`) that says why and names ``job``."""
+    (:class:`blth.platform.hardware.GpuUnavailable`) that says why and names ``job``."""
     import torch
 
-    from blth import hardware
+    from blth.platform import hardware
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -206,11 +206,11 @@ def job_device(requested: str, job: str = "this job", declared_gpus: int = 0) ->
     """The device of a GPU job (the config's ``device``), claimed for the block.
 
     ``declared_gpus``: the job's Snakemake resource ``gpu``; a job that declared one but cannot
-    use CUDA stops here, naming ``job`` (:func:`blth.hardware.check_gpu_job`).
+    use CUDA stops here, naming ``job`` (:func:`blth.platform.hardware.check_gpu_job`).
     """
     import torch
 
-    from blth import hardware
+    from blth.platform import hardware
 
     hardware.check_gpu_job(job, declared_gpus, requested)
     with device_for_job(select_device(requested, job)) as device:

@@ -1,7 +1,7 @@
 """What a network costs at inference: weight multiply-accumulates (MACs) per example counting
 only unpruned weights, the numbers it stores, and the bytes to store them.
 
-Definitions (the columns of :data:`blth.artefacts.COST_COLUMNS`):
+Definitions (the columns of :data:`blth.io.artefacts.COST_COLUMNS`):
 
 * ``weight_macs``: per example and forward pass, Σ over prunable layers of the layer's unpruned
   weight entries × the positions it is applied at (H'·W' for a convolution, tokens for a linear
@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from blth.param_names import KINDS
+from blth.bayes.param_names import KINDS
 
 if TYPE_CHECKING:
     from blth.models.base import Classifier

@@ -1,5 +1,5 @@
 """The workflow's config checked before its first job: every problem at once, a line each
-naming where it was set (blth.config_origins) and what was expected.
+naming where it was set (blth.config.origins) and what was expected.
 
 Torch-free, except where the model's layers are needed (config_sizes): a set ``pruning.ignore``
 and levels that prune below a thousandth of the weights.
@@ -15,10 +15,13 @@ from typing import Any
 
 import yaml
 
-from blth import config_sizes, model_names, runspec, sources
-from blth.config_origins import KeyPath, Origins, Problem, dotted
+from blth import sources
+from blth.config import runspec
+from blth.config import sizes as config_sizes
+from blth.config.origins import KeyPath, Origins, Problem, dotted
 from blth.lottery import masks
 from blth.lottery.arms import Arm
+from blth.models import model_names
 from blth.shift import NOISE_IMAGES
 from blth.shift import files as shift_files
 
@@ -215,7 +218,8 @@ def _levels(at: KeyPath, exp: dict) -> Iterator[Problem]:
 
 
 def _specs(at: KeyPath, exp: dict) -> Iterator[Problem]:
-    """Every part of the jobs' specs (blth.runspec) builds: types, options, hparams' checks."""
+    """Every part of the jobs' specs (blth.config.runspec) builds: types, options, hparams'
+    checks."""
     parts = (
         lambda: runspec.data_spec(exp, ""),
         lambda: model_names.options(exp["model"], exp["model_options"]),

@@ -1,4 +1,5 @@
-"""Optional TensorBoard logging of a run: an ``on_epoch`` hook for :func:`blth.train.train`::
+"""Optional TensorBoard logging of a run: an ``on_epoch`` hook for
+:func:`blth.training.train.train`::
 
     with tensorboard.writer("results/demo/tensorboard/run") as log:
         train.train(net, images, hp, bayes, seed=0, on_epoch=log)
@@ -15,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-# The epoch row's fields (blth.train.train) that are written, each as one scalar series
+# The epoch row's fields (blth.training.train.train) that are written, each as one scalar series
 SCALARS = (
     "train_loss",
     "train_nll",

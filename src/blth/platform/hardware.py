@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from blth.inference import amp_active
+from blth.evaluation.inference import amp_active
 
 if TYPE_CHECKING:
     from blth.models.base import Classifier

@@ -17,7 +17,7 @@ import hashlib
 from pathlib import Path
 
 PACKAGE = "blth"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # How a job is executed, not what it computes: a script's top-level import from it and calls of
 # what it imports (``hand_over()``) are left out, and it is not followed.
 EXECUTION_ONLY = f"{PACKAGE}.jobserver"

@@ -4,11 +4,12 @@ The deep-ensemble baseline a reader of the paper asks for: is one sparse Bayesia
 weight samples per prediction) better than an ensemble of sparse deterministic tickets at the
 same inference cost? An ensemble of one arm's tickets of the same level, one per seed, predicts
 the mean of its members' predictives (each member's first evaluation pass in
-:mod:`blth.predictions`: S weight samples of a Bayesian ticket, the one forward pass of a
+:mod:`blth.io.predictions`: S weight samples of a Bayesian ticket, the one forward pass of a
 deterministic one). It is measured as a run is (accuracy, NLL, Brier, ECE, MACE, AURC by each
-confidence score of :mod:`blth.selective`, the members' disagreement as its mutual information;
+confidence score of :mod:`blth.evaluation.selective`, the members' disagreement as its mutual
+information;
 with stored out-of-distribution predictions, ``evaluation.shift.ood``, the AUROC and AUPR of each
-detection score) and costs the sum of its members' MACs and bytes (:mod:`blth.cost`).
+detection score) and costs the sum of its members' MACs and bytes (:mod:`blth.evaluation.cost`).
 
 Shapes: M members, N test examples, C classes.
 """
@@ -21,8 +22,9 @@ from pathlib import Path
 
 import torch
 
-from blth import metrics, predictions, selective
-from blth.artefacts import PREDICTIONS, evaluation_table, read_rows
+from blth.evaluation import metrics, selective
+from blth.io import predictions
+from blth.io.artefacts import PREDICTIONS, evaluation_table, read_rows
 from blth.shift import detection
 
 

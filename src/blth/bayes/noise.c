@@ -1,4 +1,4 @@
-/* Standard-normal noise for blth.noise: counter-based Philox4x32-10 + Box-Muller.
+/* Standard-normal noise for blth.bayes.noise: counter-based Philox4x32-10 + Box-Muller.
  *
  * Value i of a draw depends only on (seed, i): quad q = i / 4 is Philox4x32-10 (Salmon et al.
  * 2011, the generator of cuRAND and torch's CUDA RNG) of the counter (q, 0) under the 64-bit key

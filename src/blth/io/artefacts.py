@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from blth.safefiles import replacing, rerun_remedy
+from blth.io.safefiles import replacing, rerun_remedy
 
 S, I, F, B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
 
@@ -62,7 +62,8 @@ EVALUATION_COLUMNS = [
     ("samples", I),
     ("passes", I),
 ]
-# What the run costs at inference (blth.cost defines each), computed by the evaluation job.
+# What the run costs at inference (blth.evaluation.cost defines each), computed by the evaluation
+# job.
 COST_COLUMNS = [
     ("weight_macs", I),
     ("predictive_macs", I),
@@ -100,10 +101,11 @@ SHIFT_COLUMNS = [
 ]
 # ... and how well a score separates an out-of-distribution set from the test set.
 OOD_COLUMNS = [("ood", S), ("score", S), ("auroc", F), ("aupr", F)]
-# Selective prediction (blth.selective): per confidence score and coverage, the selective risk,
+# Selective prediction (blth.evaluation.selective): per confidence score and coverage, the
+# selective risk,
 # with the score's area under the whole risk-coverage curve.
 SELECTIVE_COLUMNS = [("score", S), ("coverage", F), ("risk", F), ("aurc", F)]
-# An ensemble of one arm's tickets of the same level across seeds (blth.ensembles): its
+# An ensemble of one arm's tickets of the same level across seeds (blth.evaluation.ensembles): its
 # predictive (the mean of the members' predictives) measured as a run's, and what it costs.
 ENSEMBLE_COLUMNS = [
     ("members", I),
@@ -134,7 +136,7 @@ OPTIONAL_TABLES = ("selective", *SHIFT_TABLES, *ENSEMBLE_TABLES)
 TABLES = ("runs", "epochs", "layers", "calibration", "selective", *SHIFT_TABLES, *ENSEMBLE_TABLES)
 EVALUATION_TABLES = ("runs", "calibration", "layers", "selective", *SHIFT_TABLES)
 RUN_EPOCHS = "run_epochs"  # one training job's epoch log
-PREDICTIONS = "predictions.safetensors"  # an evaluation's test predictions (blth.predictions)
+PREDICTIONS = "predictions.safetensors"  # an evaluation's test predictions (blth.io.predictions)
 
 
 def evaluation_table(table: str) -> str:

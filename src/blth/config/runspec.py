@@ -5,7 +5,7 @@ normalised (``lr: 1`` and ``lr: 1.0e-0`` are one run), and holds nothing else: a
 run carries no Bayesian keys, a level-0 mask no pruning rate, no spec holds the device or the
 data folder (the data are identified by the prepared data file, an input). Rules pass
 ``spec.params()`` as their one ``params`` entry, so Snakemake reruns a job exactly when its spec
-or an input changes; ``code`` is the fingerprint of the code the job runs (blth.fingerprint).
+or an input changes; ``code`` is the fingerprint of the code the job runs (blth.config.fingerprint).
 Torch-free: the workflow builds these at DAG time.
 """
 
@@ -19,15 +19,17 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from blth import model_names, sources
-from blth.hparams import BayesHparams, TrainHparams
+from blth import sources
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
+from blth.models import model_names
 
 # Bayesian settings the initial state depends on (σ₀ and whether BatchNorm keeps statistics).
 INIT_KEYS = ("init_std", "classifier_init_std", "batchnorm_stats")
 # Bayesian settings a trained network's predictions depend on.
 PREDICTIVE_KEYS = ("eval_samples", "sample_strategy", "estimator", "batchnorm_stats", "cpu_noise")
 # evaluation settings that are not an evaluation job's: the ensemble jobs read the stored
-# predictions, so turning ensembles on reruns no evaluation (blth.ensembles)
+# predictions, so turning ensembles on reruns no evaluation (blth.evaluation.ensembles)
 NOT_EVALUATION_KEYS = ("ensembles",)
 
 

@@ -19,26 +19,13 @@ from pathlib import Path
 
 import torch
 
-from blth import hardware
+from blth.bayes.hparams import BayesHparams
+from blth.config.hparams import TrainHparams
 from blth.data import ImageData
-from blth.hparams import BayesHparams, TrainHparams
 from blth.models.base import Classifier
+from blth.platform import hardware
 from blth.training import checkpoint as checkpoints
-from blth.training.epoch import loss_terms, prepare, synchronize, train_epoch
 from blth.training.session import EpochFit, Training
-
-__all__ = [  # the parts are re-exported: blth.train is their documented home
-    "EpochFit",
-    "TrainResult",
-    "Training",
-    "TrainingDiverged",
-    "loss_terms",
-    "prepare",
-    "resume",
-    "synchronize",
-    "train",
-    "train_epoch",
-]
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +146,7 @@ def train(
     there. ``checkpoint``: scratch file written every epoch; a later call with the same
     ``run_key`` resumes from it. Raises :class:`TrainingDiverged` naming ``name`` and the epoch.
     ``on_epoch``: called with each new epoch row once it is logged and checkpointed (e.g.
-    :func:`blth.tensorboard.writer`); epochs restored from a checkpoint are not replayed.
+    :func:`blth.platform.tensorboard.writer`); epochs restored from a checkpoint are not replayed.
     """
     device = torch.device(device)
     stop_epoch = hp.epochs if stop_epoch is None else stop_epoch
