@@ -9,22 +9,22 @@ sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
 from blth.config.runspec import EvalSpec
 from blth.lottery.branches import MAIN
-from blth.lottery.masks import check_nested
 from blth.platform import logs
-from blth.steps.evaluation import evaluate
+from blth.steps.evaluation import EvalJob, evaluate
 
 logs.setup()
-if snakemake.wildcards.branch == MAIN:  # a chain's own runs: each level's mask within the last's
-    check_nested(list(snakemake.input.masks))
 evaluate(
-    EvalSpec.from_params(snakemake.params.spec),
-    snakemake.input.data,
-    list(snakemake.input.finals),
-    list(snakemake.input.masks),
-    dict(snakemake.output.items()),
-    snakemake.threads,
-    snakemake.config["device"],
-    gpus_declared=snakemake.resources.get("gpu", 0),
-    ood_paths={Path(p).stem: p for p in snakemake.input.ood},
-    folder_paths={Path(p).stem: p for p in snakemake.input.folder_corruptions},
+    EvalJob(
+        EvalSpec.from_params(snakemake.params.spec),
+        data=snakemake.input.data,
+        finals=list(snakemake.input.finals),
+        masks=list(snakemake.input.masks),
+        outputs=dict(snakemake.output.items()),
+        threads=snakemake.threads,
+        device=snakemake.config["device"],
+        gpus_declared=snakemake.resources.get("gpu", 0),
+        ood={Path(p).stem: p for p in snakemake.input.ood},
+        folder_corruptions={Path(p).stem: p for p in snakemake.input.folder_corruptions},
+        chain=snakemake.wildcards.branch == MAIN,
+    )
 )

@@ -48,15 +48,14 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_inits(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``det`` and ``bnn`` initial weights of ``tiny_data.TINY_MODEL``, written by the init step."""
-    from tiny_data import TINY_MODEL
+    from tiny_data import TINY_INIT, TINY_MODEL
 
     from blth.config.runspec import InitSpec
     from blth.steps.init import init_weights
 
     folder = tmp_path_factory.mktemp("init")
-    bayes = {"init_std": 0.01, "classifier_init_std": None, "batchnorm_stats": "running"}
     paths = {}
-    for kind, init in (("det", None), ("bnn", bayes)):
+    for kind, init in (("det", None), ("bnn", TINY_INIT)):
         paths[kind] = folder / f"{kind}.safetensors"
         init_weights(InitSpec(TINY_MODEL, {}, init, 0, ""), str(tiny_data), str(paths[kind]))
     return paths

@@ -1,11 +1,12 @@
 """Job specs: defaults applied, values normalised, and only the keys that decide a result."""
 
 import dataclasses
+import typing
 
 import numpy as np
 import pytest
 
-from blth.bayes.hparams import BayesHparams
+from blth.bayes.hparams import INIT_KEYS, BayesHparams, InitBayes, PredictiveBayes
 from blth.config import runspec
 from blth.models import model_names
 from blth.models.registry import build
@@ -76,7 +77,7 @@ def test_dense_masks_carry_no_pruning_rate_and_only_random_pruning_a_seed():
 
 def test_evaluation_spec_holds_the_predictive_settings_only():
     spec = runspec.eval_spec(experiment(), True, 0, [2, 0, 1], "c")
-    assert set(spec.bayes) == set(runspec.PREDICTIVE_KEYS) and spec.levels == [0, 1, 2]
+    assert isinstance(spec.bayes, PredictiveBayes) and spec.levels == [0, 1, 2]
     hot = runspec.eval_spec(experiment(bayes={"temperature": 0.5}), True, 0, [0, 1, 2], "c")
     assert hot == spec
 
@@ -87,12 +88,23 @@ def test_specs_round_trip_through_params():
         runspec.eval_spec(experiment(), True, 0, [0], "c"),
         runspec.init_spec(experiment(), True, 0, "c"),
     ):
-        assert type(spec).from_params(spec.params()).params() == spec.params()
+        assert type(spec).from_params(spec.params()) == spec  # typed again, equal
     again = runspec.TrainSpec.from_params(
         runspec.train_spec(experiment(), True, 0, 0, 2, "c").params()
     )
-    assert runspec.train_hparams(again.train).milestones == (80, 120)
-    assert runspec.bayes_hparams(again.bayes) == BayesHparams()
+    assert again.train.milestones == (80, 120)
+    assert again.bayes == BayesHparams()
+
+
+@pytest.mark.parametrize("subset", [InitBayes, PredictiveBayes])
+def test_a_bayes_subset_is_some_of_the_bayes_settings_with_their_types(subset):
+    """Its fields are BayesHparams' (name and type); the others stay at their defaults."""
+    full = typing.get_type_hints(BayesHparams)
+    assert all(full[name] == hint for name, hint in typing.get_type_hints(subset).items())
+    hot = BayesHparams(init_std=0.5, eval_samples=3, temperature=0.5)
+    assert subset.of(hot).hparams().temperature == BayesHparams().temperature
+    kept = {f.name for f in dataclasses.fields(subset)}
+    assert all(getattr(subset.of(hot).hparams(), k) == getattr(hot, k) for k in kept)
 
 
 def _initial_state(**bayes):
@@ -119,7 +131,7 @@ def test_init_keys_are_exactly_what_the_initial_state_depends_on():
     for key, value in changed.items():
         state = _initial_state(**{key: value})
         same = state.keys() == base.keys() and all(np.array_equal(state[k], base[k]) for k in base)
-        assert same == (key not in runspec.INIT_KEYS), key
+        assert same == (key not in INIT_KEYS), key
 
 
 def test_dataset_options_are_the_sources_keywords():

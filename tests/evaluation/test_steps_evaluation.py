@@ -7,22 +7,20 @@ import math
 
 import pytest
 import torch
-from tiny_data import TINY_MODEL
+from tiny_data import TINY_MODEL, TINY_PREDICTIVE
 
+from blth.bayes.hparams import PredictiveBayes
+from blth.config.hparams import EvaluationHparams
 from blth.config.runspec import EvalSpec, MaskSpec
 from blth.evaluation import selective
 from blth.io import artefacts, predictions
 from blth.models.registry import build
 from blth.steps import evaluation, lottery
 
-EV = {"passes": 3, "ece_bins": 5, "mace_bins": 5, "classwise_bins": 10}
-BAYES = {"eval_samples": 2, "sample_strategy": "auto", "estimator": "weight_samples"} | {
-    "batchnorm_stats": "running",
-    "cpu_noise": "torch",
-}
+EV = EvaluationHparams(passes=3, ece_bins=5, mace_bins=5, classwise_bins=10)
 
 
-def spec(bayes: dict | None, levels: list[int]) -> EvalSpec:
+def spec(bayes: PredictiveBayes | None, levels: list[int]) -> EvalSpec:
     return EvalSpec(TINY_MODEL, {}, bayes, 100, False, EV, 0, levels, "")
 
 
@@ -35,10 +33,11 @@ def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
     lottery.ticket_mask(MaskSpec(None, False, None, None, None, ""), init, str(mask))
     out = {t: str(tmp_path / f"{t}.parquet") for t in artefacts.EVALUATION_TABLES}
     out["predictions"] = str(tmp_path / artefacts.PREDICTIONS)
-    bayes = BAYES if kind == "bnn" else None
-    evaluation.evaluate(
+    bayes = TINY_PREDICTIVE if kind == "bnn" else None
+    job = evaluation.EvalJob(
         spec(bayes, [0, 1]), str(tiny_data), [init] * 2, [str(mask)] * 2, out, 1, "cpu"
     )
+    evaluation.evaluate(job)
     runs = artefacts.read_rows(out["runs"], artefacts.evaluation_table("runs"))
     assert [r["level"] for r in runs] == [0, 1]
     assert runs[0]["remaining_fraction"] == 1.0
@@ -54,7 +53,7 @@ def test_a_series_gets_one_runs_row_per_level_with_its_bins_and_layers(
     assert runs[0]["predictive_macs"] == weights * runs[0]["samples"]
     assert runs[0]["stored_parameters"] == dense * (2 if bayes else 1)
     bins = artefacts.read_rows(out["calibration"], artefacts.evaluation_table("calibration"))
-    assert len(bins) == 2 * EV["ece_bins"]
+    assert len(bins) == 2 * EV.ece_bins
     # the stored predictions give the reported numbers back
     stored = predictions.load(out["predictions"])
     assert sorted(stored.levels) == [0, 1] and stored.samples == runs[0]["samples"]
@@ -82,5 +81,5 @@ def test_summarize_averages_the_passes():
     )
     assert row["acc_mean"] == pytest.approx(0.875) and row["acc_std"] == pytest.approx(0.125)
     assert row["mutual_information"] == pytest.approx(0.25) and row["passes"] == 2
-    assert row["remaining_fraction"] == 1.0 and len(bins) == EV["ece_bins"]
+    assert row["remaining_fraction"] == 1.0 and len(bins) == EV.ece_bins
     assert layers[0]["n_weights"] == 4

@@ -11,7 +11,7 @@ import torch
 from tiny_data import tiny_images
 
 from blth.bayes.hparams import BayesHparams
-from blth.config.hparams import TrainHparams
+from blth.config.hparams import EvaluationHparams, TrainHparams
 from blth.config.runspec import EvalSpec
 from blth.io import safefiles
 from blth.io.artefacts import EVALUATION_TABLES, PREDICTIONS
@@ -27,7 +27,7 @@ DRIVER_TOO_OLD = (
     "GPU driver by downloading and installing a new version from the URL: "
     "http://www.nvidia.com/Download/index.aspx"
 )
-EVALUATION = {"passes": 1, "ece_bins": 15, "mace_bins": 15, "classwise_bins": 100}
+EVALUATION = EvaluationHparams(passes=1)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,8 @@ def test_evaluation_header_is_the_first_log_line(caplog, tmp_path):
     final, mask = str(tmp_path / "final.safetensors"), str(tmp_path / "mask.safetensors")
     with caplog.at_level(logging.INFO):
         threads = torch.get_num_threads()
-        evaluation.evaluate(spec, str(data_path), [final], [mask], out, threads, "auto")
+        job = evaluation.EvalJob(spec, str(data_path), [final], [mask], out, threads, "auto")
+        evaluation.evaluate(job)
     first = caplog.records[0].getMessage()
     assert first.startswith(f"{tmp_path / 'evaluation'}, level 0: on cpu (")
     assert "LeNet (deterministic), S=1, amp off (train.amp is CUDA-only)" in first

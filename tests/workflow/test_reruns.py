@@ -16,9 +16,8 @@ import pytest
 import yaml
 from reruns_study import CONFIG, parse, plan, restored
 
-from blth.bayes.hparams import BayesHparams
+from blth.bayes.hparams import INIT_KEYS, BayesHparams
 from blth.config.hparams import TrainHparams
-from blth.config.runspec import INIT_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 Expect = Callable[[str, dict], bool]

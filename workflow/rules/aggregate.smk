@@ -8,9 +8,9 @@ rule aggregate:
     input:
         unpack(aggregate_inputs),
     output:
-        **{table: f"results/{{experiment}}/tables/{table}.parquet" for table in TABLES},
+        **{table: paths.fill(paths.TABLE, table=table) for table in TABLES},
     log:
-        "results/{experiment}/logs/aggregate.log",
+        paths.log("aggregate"),
     conda:
         "../envs/blth.yaml"
     params:

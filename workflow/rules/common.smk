@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from blth import sources
 from blth.config import check as config_check
 from blth.config import fingerprint, runspec
+from blth.io import paths
 from blth.io.artefacts import ENSEMBLE_TABLES, EVALUATION_TABLES, PREDICTIONS, TABLES
 from blth.lottery.arms import BNN, DET, KINDS, Arm
 from blth.lottery.branches import BRANCHES, CHAINS, IMP, LRR, MAIN, REINIT, TRANSPLANT
@@ -33,7 +34,7 @@ def warn_without_metadata():
     """Finished trainings without Snakemake's record of how they were made (a results/ tree
     copied without .snakemake/): Snakemake cannot see a changed setting, so it reruns nothing.
     """
-    finished = next(Path("results").glob("*/runs/*/s*/*/L*/*/final.safetensors"), None)
+    finished = next(Path().glob(paths.pattern(f"{paths.RUN}/final.safetensors")), None)
     metadata = Path(".snakemake") / "metadata"
     if finished is None or (metadata.is_dir() and any(metadata.iterdir())):
         return
@@ -67,15 +68,19 @@ wildcard_constraints:
 
 def run_file(w, file, chain=None, level=None, branch=None):
     """A file of run (experiment, arm, seed, chain, level, branch); overrides for neighbours."""
-    level = w.level if level is None else level
-    return (
-        f"results/{w.experiment}/runs/{w.arm}/s{w.seed}/{chain or w.chain}/L{level}/"
-        + (f"{branch or w.branch}/{file}")
+    run = paths.RUN.format(
+        experiment=w.experiment,
+        arm=w.arm,
+        seed=w.seed,
+        chain=chain or w.chain,
+        level=w.level if level is None else level,
+        branch=branch or w.branch,
     )
+    return f"{run}/{file}"
 
 
 def init_file(experiment, kind, seed):
-    return f"results/{experiment}/init/{kind}/s{seed}.safetensors"
+    return paths.INIT.format(experiment=experiment, kind=kind, init_seed=seed)
 
 
 def rewind_epoch(w):
@@ -84,7 +89,7 @@ def rewind_epoch(w):
 
 def rewind_file(experiment, kind, seed, epoch):
     """The dense run's state after ``epoch`` epochs: where late-rewound tickets restart."""
-    return f"results/{experiment}/rewind/{kind}/s{seed}/e{epoch}.safetensors"
+    return paths.REWIND.format(experiment=experiment, kind=kind, seed=seed, epoch=epoch)
 
 
 def rewound_init(w, kind):
@@ -95,7 +100,8 @@ def rewound_init(w, kind):
 
 
 def data_file(w):
-    return f"results/{w.experiment}/data/{EXPERIMENTS[w.experiment]['dataset']}.safetensors"
+    dataset = EXPERIMENTS[w.experiment]["dataset"]
+    return paths.DATA.format(experiment=w.experiment, dataset=dataset)
 
 
 def ood_datasets(experiment):
@@ -106,7 +112,7 @@ def ood_datasets(experiment):
 
 def ood_data_files(w):
     return [
-        f"results/{w.experiment}/data/{name}.safetensors"
+        paths.DATA.format(experiment=w.experiment, dataset=name)
         for name in ood_datasets(w.experiment)
     ]
 
@@ -172,7 +178,7 @@ def train_inputs(w):
 def start_weights(w):
     """Weights a run starts from: its chain's rewind point, or its branch's."""
     if w.branch == TRANSPLANT:
-        return f"results/{w.experiment}/init/transplant/s{w.seed}.safetensors"
+        return paths.TRANSPLANT_INIT.format(experiment=w.experiment, seed=w.seed)
     if w.branch == REINIT:
         return init_file(w.experiment, kind(w), reinit_seed(w))
     if w.chain == LRR:  # learning-rate rewinding: continue from the previous level
@@ -261,18 +267,12 @@ def series_files(w, file):
     return [run_file(r, file) for r in series_runs(w)]
 
 
-EVALUATION_DIR = "results/{experiment}/evaluation/{arm}/s{seed}/{chain}/{branch}"
-
-
 def evaluation_file(r, table):
     """Table ``table`` of the evaluation of run r's series."""
-    folder = EVALUATION_DIR.format(
+    folder = paths.EVALUATION.format(
         experiment=r.experiment, arm=r.arm, seed=r.seed, chain=r.chain, branch=r.branch
     )
     return f"{folder}/{table}.parquet"
-
-
-ENSEMBLE_DIR = "results/{experiment}/ensembles/{arm}/{chain}"
 
 
 def ensembles(name):
@@ -287,7 +287,7 @@ def ensembles(name):
 def ensemble_members(w):
     """Each seed's evaluation of the ensemble's series: its runs table and predictions."""
     folders = [
-        EVALUATION_DIR.format(
+        paths.EVALUATION.format(
             experiment=w.experiment, arm=w.arm, seed=seed, chain=w.chain, branch=MAIN
         )
         for seed in EXPERIMENTS[w.experiment]["seeds"]
@@ -306,7 +306,7 @@ def aggregate_inputs(w):
         inputs[table] = [evaluation_file(r, table) for r in series]
     for table in ENSEMBLE_TABLES:
         inputs[table] = [
-            f"{ENSEMBLE_DIR}/{table}.parquet".format(
+            f"{paths.ENSEMBLE}/{table}.parquet".format(
                 experiment=w.experiment, arm=arm, chain=chain
             )
             for arm, chain in ensembles(w.experiment)
@@ -330,16 +330,10 @@ def all_targets():
     """Every experiment's tables and figures; with several experiments, the study figures."""
     from blth.report import STUDY_FIGURES
 
-    study = expand("results/report/{figure}.html", figure=STUDY_FIGURES)
+    study = expand(f"{paths.STUDY_FIGURE}.html", figure=STUDY_FIGURES)
     return [
         path
         for name in EXPERIMENTS
-        for path in expand(
-            "results/{experiment}/report/{figure}.html", experiment=name, figure=FIGURES
-        )
-        + expand(
-            "results/{experiment}/tables/{table}.parquet",
-            experiment=name,
-            table=TABLES,
-        )
+        for path in expand(f"{paths.FIGURE}.html", experiment=name, figure=FIGURES)
+        + expand(paths.TABLE, experiment=name, table=TABLES)
     ] + (study if len(EXPERIMENTS) > 1 else [])

@@ -5,9 +5,9 @@ localrules:
 rule prepare_data:
     """Download (or read a local copy of) the dataset once and cache it as uint8 tensors."""
     output:
-        "results/{experiment}/data/{dataset}.safetensors",
+        paths.DATA,
     log:
-        "results/{experiment}/logs/prepare_data/{dataset}.log",
+        paths.log("prepare_data", "{dataset}"),
     conda:
         "../envs/blth.yaml"
     params:

@@ -11,10 +11,10 @@ rule evaluate:
         ood=ood_data_files,
         folder_corruptions=folder_corruption_files,
     output:
-        **{table: f"{EVALUATION_DIR}/{table}.parquet" for table in EVALUATION_TABLES},
-        predictions=f"{EVALUATION_DIR}/{PREDICTIONS}",
+        **{table: f"{paths.EVALUATION}/{table}.parquet" for table in EVALUATION_TABLES},
+        predictions=f"{paths.EVALUATION}/{PREDICTIONS}",
     log:
-        "results/{experiment}/logs/evaluate/{arm}/s{seed}/{chain}/{branch}.log",
+        paths.log("evaluate", paths.SERIES_ID),
     conda:
         "../envs/blth.yaml"
     threads: resource("threads")
@@ -35,9 +35,9 @@ rule ensemble:
     input:
         unpack(ensemble_members),
     output:
-        **{table: f"{ENSEMBLE_DIR}/{table}.parquet" for table in ENSEMBLE_TABLES},
+        **{table: f"{paths.ENSEMBLE}/{table}.parquet" for table in ENSEMBLE_TABLES},
     log:
-        "results/{experiment}/logs/ensemble/{arm}/{chain}.log",
+        paths.log("ensemble", "{arm}/{chain}"),
     conda:
         "../envs/blth.yaml"
     threads: 1

@@ -18,9 +18,9 @@ rule init_weights:
     input:
         data=data_file,
     output:
-        "results/{experiment}/init/{kind}/s{init_seed}.safetensors",
+        paths.INIT,
     log:
-        "results/{experiment}/logs/init_weights/{kind}/s{init_seed}.log",
+        paths.log("init_weights", "{kind}/s{init_seed}"),
     conda:
         "../envs/blth.yaml"
     params:
@@ -36,9 +36,9 @@ rule transplant_init:
         det=lambda w: rewound_init(w, DET),
         bnn=lambda w: init_file(w.experiment, BNN, w.seed),
     output:
-        "results/{experiment}/init/transplant/s{seed}.safetensors",
+        paths.TRANSPLANT_INIT,
     log:
-        "results/{experiment}/logs/transplant_init/s{seed}.log",
+        paths.log("transplant_init", "s{seed}"),
     conda:
         "../envs/blth.yaml"
     resources:
@@ -55,9 +55,9 @@ rule ticket_mask:
     input:
         unpack(ticket_mask_inputs),
     output:
-        "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/main/mask.safetensors",
+        paths.fill(f"{paths.RUN}/mask.safetensors", branch=MAIN),
     log:
-        "results/{experiment}/logs/ticket_mask/{arm}/s{seed}/{chain}/L{level}.log",
+        paths.log("ticket_mask", "{arm}/s{seed}/{chain}/L{level}"),
     conda:
         "../envs/blth.yaml"
     resources:
@@ -74,9 +74,9 @@ rule branch_mask:
     input:
         lambda w: run_file(w, "mask.safetensors", branch=MAIN),
     output:
-        "results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/mask.safetensors",
+        f"{paths.RUN}/mask.safetensors",
     log:
-        "results/{experiment}/logs/branch_mask/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
+        paths.log("branch_mask", paths.RUN_ID),
     wildcard_constraints:
         branch="|".join(BRANCHES),
     conda:

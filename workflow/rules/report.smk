@@ -22,27 +22,24 @@ localrules:
 
 rule figure:
     input:
-        tables=expand(
-            "results/{{experiment}}/tables/{table}.parquet",
-            table=TABLES,
-        ),
+        tables=[paths.fill(paths.TABLE, table=table) for table in TABLES],
     output:
         html=report(
-            "results/{experiment}/report/{figure}.html",
+            f"{paths.FIGURE}.html",
             caption="../report/figure.rst",
             category="{experiment}",
             subcategory="{figure}",
             labels={"figure": "{figure}", "format": "interactive (HTML)"},
         ),
         svg=report(
-            "results/{experiment}/report/{figure}.svg",
+            f"{paths.FIGURE}.svg",
             caption="../report/figure.rst",
             category="{experiment}",
             subcategory="{figure}",
             labels={"figure": "{figure}", "format": "static (SVG)"},
         ),
     log:
-        "results/{experiment}/logs/report/{figure}.log",
+        paths.log("report", "{figure}"),
     wildcard_constraints:
         figure="|".join(FIGURES),
     conda:
@@ -56,28 +53,24 @@ rule figure:
 
 rule study_figure:
     input:
-        tables=expand(
-            "results/{experiment}/tables/{table}.parquet",
-            experiment=sorted(EXPERIMENTS),
-            table=TABLES,
-        ),
+        tables=expand(paths.TABLE, experiment=sorted(EXPERIMENTS), table=TABLES),
     output:
         html=report(
-            "results/report/{figure}.html",
+            f"{paths.STUDY_FIGURE}.html",
             caption="../report/study_figure.rst",
             category="study (all experiments)",
             subcategory="{figure}",
             labels={"figure": "{figure}", "format": "interactive (HTML)"},
         ),
         svg=report(
-            "results/report/{figure}.svg",
+            f"{paths.STUDY_FIGURE}.svg",
             caption="../report/study_figure.rst",
             category="study (all experiments)",
             subcategory="{figure}",
             labels={"figure": "{figure}", "format": "static (SVG)"},
         ),
     log:
-        "results/report/logs/{figure}.log",
+        paths.STUDY_LOG,
     wildcard_constraints:
         figure="|".join(STUDY_FIGURES),
     conda:

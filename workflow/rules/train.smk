@@ -3,13 +3,13 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        init="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/init.safetensors",
-        final="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/final.safetensors",
-        epochs="results/{experiment}/runs/{arm}/s{seed}/{chain}/L{level}/{branch}/epochs.parquet",
+        init=f"{paths.RUN}/init.safetensors",
+        final=f"{paths.RUN}/final.safetensors",
+        epochs=f"{paths.RUN}/epochs.parquet",
     log:
-        "results/{experiment}/logs/train/{arm}/s{seed}/{chain}/L{level}/{branch}.log",
+        paths.log("train", paths.RUN_ID),
     benchmark:
-        "results/{experiment}/benchmarks/train/{arm}/s{seed}/{chain}/L{level}/{branch}.tsv"
+        paths.benchmark("train", paths.RUN_ID)
     conda:
         "../envs/blth.yaml"
     threads: resource("threads")
@@ -29,11 +29,11 @@ rule rewind_point:
         data=data_file,
         start=lambda w: init_file(w.experiment, w.kind, w.seed),
     output:
-        "results/{experiment}/rewind/{kind}/s{seed}/e{epoch}.safetensors",
+        paths.REWIND,
     log:
-        "results/{experiment}/logs/rewind_point/{kind}/s{seed}/e{epoch}.log",
+        paths.log("rewind_point", paths.REWIND_ID),
     benchmark:
-        "results/{experiment}/benchmarks/rewind_point/{kind}/s{seed}/e{epoch}.tsv"
+        paths.benchmark("rewind_point", paths.REWIND_ID)
     conda:
         "../envs/blth.yaml"
     threads: resource("threads")

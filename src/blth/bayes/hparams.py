@@ -5,7 +5,9 @@ item of the specification is a field here and a config key (config/README.md doc
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any, Self
 
 KL_KINDS = ("closed", "mc")
 SAMPLE_STRATEGIES = ("auto", "per_sample", "stacked")
@@ -66,3 +68,44 @@ class BayesHparams:
             )
         if self.samples < 1 or self.eval_samples < 1:
             raise ValueError("bayes.samples and bayes.eval_samples must be >= 1")
+
+
+class BayesSubset:
+    """The Bayesian settings one kind of job depends on, as a frozen dataclass of some of
+    BayesHparams' fields: its spec holds these, so the others change none of its results."""
+
+    @classmethod
+    def of(cls, bayes: BayesHparams) -> Self:
+        """This subset of ``bayes``."""
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        return cls(**{f.name: getattr(bayes, f.name) for f in fields})
+
+    def hparams(self) -> BayesHparams:
+        """These settings, the others at their defaults (which the job's results ignore)."""
+        values: dict[str, Any] = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return BayesHparams(**values)
+
+
+@dataclass(frozen=True)
+class InitBayes(BayesSubset):
+    """What a network's initial state depends on: σ₀ and whether BatchNorm keeps statistics."""
+
+    init_std: float
+    classifier_init_std: float | None
+    batchnorm_stats: str
+
+
+@dataclass(frozen=True)
+class PredictiveBayes(BayesSubset):
+    """What a trained network's predictions depend on."""
+
+    eval_samples: int
+    sample_strategy: str
+    estimator: str
+    batchnorm_stats: str
+    cpu_noise: str
+
+
+# The keys of each subset, for code that names settings (e.g. which jobs a setting reruns).
+INIT_KEYS = tuple(f.name for f in dataclasses.fields(InitBayes))
+PREDICTIVE_KEYS = tuple(f.name for f in dataclasses.fields(PredictiveBayes))

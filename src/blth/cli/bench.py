@@ -11,7 +11,7 @@ import sys
 from blth.bench.case_names import BLTH_VARIANTS, IMPLS, MODELS
 
 
-def add(sub: argparse._SubParsersAction) -> None:
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     b = sub.add_parser(
         "bench",
         help="time one Adam step, deterministic vs Bayesian (blth, torch_blue)",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 TABLES_HELP = "an experiment's tables folder, e.g. results/demo/tables"
 
 
-def add(sub: argparse._SubParsersAction) -> None:
+def add(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r = sub.add_parser(
         "report",
         help="draw every report figure from an experiment's tables, without training",

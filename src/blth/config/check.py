@@ -224,8 +224,9 @@ def _specs(at: KeyPath, exp: dict) -> Iterator[Problem]:
         lambda: runspec.data_spec(exp, ""),
         lambda: model_names.options(exp["model"], exp["model_options"]),
         lambda: model_names.check_importable(exp["model"]),
-        lambda: runspec.bayes_dict(exp),
-        lambda: runspec.train_dict(exp),
+        lambda: runspec.bayes_of(exp),
+        lambda: runspec.train_of(exp),
+        lambda: runspec.evaluation_of(exp),
     )
     for build in parts:
         try:
@@ -275,18 +276,19 @@ def _dataset_options(at: KeyPath, exp: dict) -> Iterator[Problem]:
 def _schedule(at: KeyPath, exp: dict) -> Iterator[Problem]:
     """Milestones, warmup and the rewind point inside the training: past its end the learning
     rate silently never decays, or the warmup never ends."""
-    train = runspec.train_dict(exp)
-    epochs = train["epochs"]
+    train = runspec.train_of(exp)
+    epochs = train.epochs
     below = f"must be below {dotted((*at, 'train', 'epochs'))} = {epochs}"
-    late = [m for m in train["milestones"] if m >= epochs]
+    late = [m for m in train.milestones if m >= epochs]
     milestones = (*at, "train", "milestones")
     if late and "milestones" in exp["train"]:
         yield milestones, f"{late} {below}: the learning rate never decays there"
     elif late:
         advice = f"set {dotted(milestones)} below {epochs}, or [] for a constant rate"
-        yield milestones, f"the default {train['milestones']} {below} to decay the rate: {advice}"
-    if train["warmup_epochs"] >= epochs:
-        yield (*at, "train", "warmup_epochs"), f"{train['warmup_epochs']} {below}"
+        default = list(train.milestones)
+        yield milestones, f"the default {default} {below} to decay the rate: {advice}"
+    if train.warmup_epochs >= epochs:
+        yield (*at, "train", "warmup_epochs"), f"{train.warmup_epochs} {below}"
     if exp["pruning"]["rewind_epoch"] >= epochs:
         yield (*at, "pruning", "rewind_epoch"), f"{exp['pruning']['rewind_epoch']} {below}"
 

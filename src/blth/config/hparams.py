@@ -1,11 +1,13 @@
-"""Optimisation settings as a dataclass (torch-free, so the workflow reads them quickly): the
-``train`` section of the config. Defaults are the paper's curriculum; the Bayesian settings are
-:class:`blth.bayes.hparams.BayesHparams`.
+"""The ``train`` and ``evaluation`` sections of the config as dataclasses (torch-free, so the
+workflow reads them quickly), with the schema's defaults: the paper's curriculum and metrics.
+The Bayesian settings are :class:`blth.bayes.hparams.BayesHparams`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from blth.shift import ShiftHparams
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,14 @@ class TrainHparams:
         """Multiplier of ``lr`` during ``epoch`` (0-based)."""
         warm = min(1.0, (epoch + 1) / self.warmup_epochs) if self.warmup_epochs else 1.0
         return warm * self.gamma ** sum(epoch >= m for m in self.milestones)
+
+
+@dataclass(frozen=True)
+class EvaluationHparams:
+    """How a series of runs is evaluated: passes over the test set and calibration bins."""
+
+    passes: int = 5  # repeated predictive passes (their spread is acc_std)
+    ece_bins: int = 15
+    mace_bins: int = 15
+    classwise_bins: int = 100  # the authors' all-class MACE variant
+    shift: ShiftHparams = field(default_factory=ShiftHparams)

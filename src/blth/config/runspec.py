@@ -17,17 +17,14 @@ import inspect
 import json
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from blth import sources
-from blth.bayes.hparams import BayesHparams
-from blth.config.hparams import TrainHparams
+from blth.bayes.hparams import BayesHparams, InitBayes, PredictiveBayes
+from blth.config.hparams import EvaluationHparams, TrainHparams
 from blth.models import model_names
 
-# Bayesian settings the initial state depends on (σ₀ and whether BatchNorm keeps statistics).
-INIT_KEYS = ("init_std", "classifier_init_std", "batchnorm_stats")
-# Bayesian settings a trained network's predictions depend on.
-PREDICTIVE_KEYS = ("eval_samples", "sample_strategy", "estimator", "batchnorm_stats", "cpu_noise")
+H = TypeVar("H")  # a hyper-parameter dataclass
 # evaluation settings that are not an evaluation job's: the ensemble jobs read the stored
 # predictions, so turning ensembles on reruns no evaluation (blth.evaluation.ensembles)
 NOT_EVALUATION_KEYS = ("ensembles",)
@@ -42,23 +39,25 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def hparams_dict(cls: type, values: dict | None, where: str) -> dict:
-    """All fields of hyper-parameter dataclass ``cls`` with ``values`` over the defaults, each
-    cast to its field's type; unknown keys and bad values raise an error naming ``where``."""
-    names = {f.name for f in dataclasses.fields(cls)}
+def hparams_of(cls: type[H], values: dict[str, Any] | None, where: str) -> H:
+    """Hyper-parameter dataclass ``cls`` with ``values`` over its defaults, each cast to its
+    field's type (a nested dataclass from its dict); unknown keys and bad values raise an error
+    naming ``where``, the dataclass's own checks run."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values or {}) - names)
     if unknown:
         raise ValueError(f"{where}: unknown keys {unknown}; allowed: {sorted(names)}")
     hints = typing.get_type_hints(cls)
-    cast = {k: _cast(hints[k], v, f"{where}.{k}") for k, v in (values or {}).items()}
-    instance = cls(**cast)  # runs the dataclass's own checks
-    return _canonical(dataclasses.asdict(instance))
+    return cls(**{k: _cast(hints[k], v, f"{where}.{k}") for k, v in (values or {}).items()})
 
 
 def _cast(hint: Any, value: Any, where: str) -> Any:
     if value is None:
         return None
     args = typing.get_args(hint)
+    nested = [c for c in (hint, *args) if dataclasses.is_dataclass(c) and isinstance(c, type)]
+    if nested and isinstance(value, dict):
+        return hparams_of(nested[0], value, where)
     if float in (hint, *args) and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if typing.get_origin(hint) is tuple:
@@ -72,18 +71,20 @@ def _cast(hint: Any, value: Any, where: str) -> Any:
 class Spec:
     """Base of every job spec: canonical params and a stable key."""
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         """The spec as a canonical dict: the rule's one ``params`` entry."""
-        return _canonical(dataclasses.asdict(self))
+        params: dict[str, Any] = _canonical(dataclasses.asdict(self))
+        return params
 
     def key(self) -> str:
         """sha256 of the canonical spec (resume keys derive from it)."""
         return hashlib.sha256(json.dumps(self.params(), sort_keys=True).encode()).hexdigest()
 
     @classmethod
-    def from_params(cls, params: dict) -> typing.Self:
-        """The spec a rule passed as ``params`` (inside the job)."""
-        return cls(**params)
+    def from_params(cls, params: dict[str, Any]) -> typing.Self:
+        """The spec a rule passed as ``params`` (inside the job), its settings typed again."""
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _cast(hints[k], v, k) for k, v in params.items()})
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ class DataSpec(Spec):
     folder it is read from)."""
 
     dataset: str
-    options: dict
-    subset: dict | None  # {train, test: images or None for all, seed}; None: the whole dataset
+    options: dict[str, Any]
+    subset: (
+        dict[str, Any] | None
+    )  # {train, test: images or None for all, seed}; None: the whole dataset
     code: str
 
 
@@ -102,8 +105,8 @@ class InitSpec(Spec):
     """Initial weights of one network: architecture, the Bayesian init settings, seed."""
 
     model: str
-    model_options: dict
-    bayes: dict | None  # INIT_KEYS; None: the deterministic network
+    model_options: dict[str, Any]
+    bayes: InitBayes | None  # None: the deterministic network
     seed: int
     code: str
 
@@ -112,7 +115,7 @@ class InitSpec(Spec):
 class MaskSpec(Spec):
     """A level's mask: which tensors are prunable and, above level 0, how they are pruned."""
 
-    ignore: list | None
+    ignore: list[Any] | None
     prune_biases: bool
     criterion: str | None  # None at level 0 (dense)
     rate: float | None
@@ -125,7 +128,7 @@ class BranchSpec(Spec):
     """A randomisation branch's mask from its ticket's mask."""
 
     branch: str
-    seed: list  # [branch seed, replicate seed, level]
+    seed: list[Any]  # [branch seed, replicate seed, level]
     code: str
 
 
@@ -143,9 +146,9 @@ class TrainSpec(Spec):
     """One training (or the first ``stop_epoch`` epochs of one: a rewind point)."""
 
     model: str
-    model_options: dict
-    bayes: dict | None  # every BayesHparams field; None: deterministic
-    train: dict  # every TrainHparams field
+    model_options: dict[str, Any]
+    bayes: BayesHparams | None  # None: deterministic
+    train: TrainHparams
     seed: int
     start_epoch: int
     stop_epoch: int | None
@@ -157,41 +160,26 @@ class EvalSpec(Spec):
     """Repeated stochastic test passes of the final weights of one series of runs."""
 
     model: str
-    model_options: dict
-    bayes: dict | None  # PREDICTIVE_KEYS; None: deterministic
+    model_options: dict[str, Any]
+    bayes: PredictiveBayes | None  # None: deterministic
     eval_batch_size: int
     amp: bool
-    evaluation: dict  # passes and bins
+    evaluation: EvaluationHparams
     seed: int
-    levels: list
+    levels: list[Any]
     code: str
-
-
-def _hparams(cls: type, values: dict) -> Any:
-    hints = typing.get_type_hints(cls)
-    return cls(**{k: _cast(hints[k], v, k) for k, v in values.items()})
-
-
-def bayes_hparams(values: dict | None) -> BayesHparams | None:
-    """The BayesHparams of a spec's Bayesian settings (others at their defaults), or None."""
-    return None if values is None else _hparams(BayesHparams, values)
-
-
-def train_hparams(values: dict) -> TrainHparams:
-    """The TrainHparams of a spec's training settings."""
-    return _hparams(TrainHparams, values)
 
 
 # ---- builders: experiment config (schema-validated, defaults filled) -> spec ---------------
 
 
-def dataset_options(name: str) -> dict:
+def dataset_options(name: str) -> dict[str, Any]:
     """The options of data source ``name`` (blth.sources) and their defaults."""
     parameters = inspect.signature(sources.get(name).read).parameters.values()
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
-def data_spec(exp: dict, code: str) -> DataSpec:
+def data_spec(exp: dict[str, Any], code: str) -> DataSpec:
     """The prepared data of experiment ``exp``: its source's options with defaults filled, and
     its ``dataset_subset`` (absent from an out-of-distribution set's ``exp``)."""
     name = exp["dataset"]
@@ -208,18 +196,17 @@ def data_spec(exp: dict, code: str) -> DataSpec:
     return DataSpec(name, _canonical({**defaults, **exp["dataset_options"]}), subset, code)
 
 
-def _model(exp: dict) -> tuple[str, dict]:
+def _model(exp: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return exp["model"], model_names.options(exp["model"], exp["model_options"])
 
 
-def init_spec(exp: dict, bayesian: bool, seed: int, code: str) -> InitSpec:
+def init_spec(exp: dict[str, Any], bayesian: bool, seed: int, code: str) -> InitSpec:
     """The initial weights of ``exp``'s network (Bayesian or not) from ``seed``."""
-    bayes = bayes_dict(exp) if bayesian else None
-    init = None if bayes is None else {k: bayes[k] for k in INIT_KEYS}
+    init = InitBayes.of(bayes_of(exp)) if bayesian else None
     return InitSpec(*_model(exp), init, seed, code)
 
 
-def mask_spec(exp: dict, criterion: str, level: int, code: str) -> MaskSpec:
+def mask_spec(exp: dict[str, Any], criterion: str, level: int, code: str) -> MaskSpec:
     """The mask of ``level`` pruned by ``criterion`` (level 0: dense)."""
     p = exp["pruning"]
     if level == 0:  # the dense mask: only which tensors are prunable
@@ -228,49 +215,62 @@ def mask_spec(exp: dict, criterion: str, level: int, code: str) -> MaskSpec:
     return MaskSpec(p["ignore"], p["prune_biases"], criterion, float(p["rate"]), seed, code)
 
 
-def branch_spec(exp: dict, branch: str, seed: int, level: int, code: str) -> BranchSpec:
+def branch_spec(exp: dict[str, Any], branch: str, seed: int, level: int, code: str) -> BranchSpec:
     """The mask of ``branch`` at ``level`` of replicate ``seed`` (seeded by all three)."""
     branch_seed = exp["branches"]["seeds"].get(branch, 0)
     return BranchSpec(branch, [branch_seed, seed, level], code)
 
 
-def transplant_spec(exp: dict, code: str) -> TransplantSpec:
+def transplant_spec(exp: dict[str, Any], code: str) -> TransplantSpec:
     """The σ of ``exp``'s transplanted tickets."""
     t = exp["transplant"]
     value = float(t["sigma_value"]) if t["sigma"] == "constant" else None
     return TransplantSpec(t["sigma"], value, code)
 
 
-def bayes_dict(exp: dict) -> dict:
-    """Every BayesHparams field of ``exp``, its config over the defaults."""
-    return hparams_dict(BayesHparams, exp["bayes"], "bayes")
+def bayes_of(exp: dict[str, Any]) -> BayesHparams:
+    """``exp``'s Bayesian settings, its config over the defaults."""
+    return hparams_of(BayesHparams, exp["bayes"], "bayes")
 
 
-def train_dict(exp: dict) -> dict:
-    """Every TrainHparams field of ``exp``, its config over the defaults."""
-    return hparams_dict(TrainHparams, exp["train"], "train")
+def train_of(exp: dict[str, Any]) -> TrainHparams:
+    """``exp``'s training settings, its config over the defaults."""
+    return hparams_of(TrainHparams, exp["train"], "train")
+
+
+def evaluation_of(exp: dict[str, Any]) -> EvaluationHparams:
+    """``exp``'s evaluation settings but those of no evaluation job (NOT_EVALUATION_KEYS)."""
+    values = {k: v for k, v in exp["evaluation"].items() if k not in NOT_EVALUATION_KEYS}
+    return hparams_of(EvaluationHparams, values, "evaluation")
 
 
 def train_spec(
-    exp: dict, bayesian: bool, seed: int, start_epoch: int, stop_epoch: int | None, code: str
+    exp: dict[str, Any],
+    bayesian: bool,
+    seed: int,
+    start_epoch: int,
+    stop_epoch: int | None,
+    code: str,
 ) -> TrainSpec:
     """One training of ``exp``'s network from epoch ``start_epoch`` to ``stop_epoch`` (None:
     the schedule's end)."""
-    bayes = bayes_dict(exp) if bayesian else None
-    return TrainSpec(*_model(exp), bayes, train_dict(exp), seed, start_epoch, stop_epoch, code)
+    bayes = bayes_of(exp) if bayesian else None
+    return TrainSpec(*_model(exp), bayes, train_of(exp), seed, start_epoch, stop_epoch, code)
 
 
-def eval_spec(exp: dict, bayesian: bool, seed: int, levels: list[int], code: str) -> EvalSpec:
+def eval_spec(
+    exp: dict[str, Any], bayesian: bool, seed: int, levels: list[int], code: str
+) -> EvalSpec:
     """The evaluation of one series of runs of replicate ``seed``, at ``levels``."""
-    bayes = bayes_dict(exp) if bayesian else None
-    predictive = None if bayes is None else {k: bayes[k] for k in PREDICTIVE_KEYS}
-    train = train_dict(exp)
+    predictive = PredictiveBayes.of(bayes_of(exp)) if bayesian else None
+    train = train_of(exp)
+    evaluation = evaluation_of(exp)
     return EvalSpec(
         *_model(exp),
         predictive,
-        train["eval_batch_size"],
-        train["amp"],
-        _canonical({k: v for k, v in exp["evaluation"].items() if k not in NOT_EVALUATION_KEYS}),
+        train.eval_batch_size,
+        train.amp,
+        evaluation,
         seed,
         sorted(levels),
         code,

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -34,7 +35,7 @@ class Member:
 
     seed: int
     predictions: predictions.SeriesPredictions
-    runs: dict[int, dict]
+    runs: dict[int, dict[str, Any]]
 
 
 def load_member(seed: int, evaluation_dir: str | Path) -> Member:
@@ -58,7 +59,7 @@ def combine(preds: Sequence[predictions.LevelPredictions]) -> tuple[torch.Tensor
     return stacked.mean(0), metrics.mutual_information_per_example(stacked)
 
 
-def ensemble_level(members: Sequence[Member], level: int, bins: tuple[int, int]) -> dict:
+def ensemble_level(members: Sequence[Member], level: int, bins: tuple[int, int]) -> dict[str, Any]:
     """The ensemble table's row of ``level`` (``bins``: the ECE and MACE bins)."""
     labels = members[0].predictions.labels
     probs, disagreement = combine([m.predictions.levels[level] for m in members])
@@ -81,7 +82,7 @@ def ensemble_level(members: Sequence[Member], level: int, bins: tuple[int, int])
     }
 
 
-def ood_rows(members: Sequence[Member], level: int) -> list[dict]:
+def ood_rows(members: Sequence[Member], level: int) -> list[dict[str, Any]]:
     """Per out-of-distribution set every member has: AUROC and AUPR of each score
     (blth.shift.detection) separating the ensemble's test predictive from its predictive of
     the set."""
@@ -105,7 +106,7 @@ def ood_rows(members: Sequence[Member], level: int) -> list[dict]:
 
 def ensemble_rows(
     members: Sequence[Member], bins: tuple[int, int] = (15, 15)
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(ensembles rows, ensembles_ood rows): one row per level every member has, and per level
     and out-of-distribution set every member has; the members must share the test labels."""
     if len(members) < 2:

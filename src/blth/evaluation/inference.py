@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from blth.config import seeds
 from blth.data import DeviceLoader
 from blth.models.base import Classifier
 
@@ -66,8 +67,8 @@ def predictive_passes(
     images ``x`` uint8 [N, C, H, W], normalised with the training set's statistics of
     ``images``.
 
-    Pass p draws its weight samples from seed ``10007 * seed + p + salt`` (``salt`` tells the
-    sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
+    Pass p draws its weight samples from :func:`blth.config.seeds.evaluation_pass` (``salt`` tells
+    the sets of one run apart); a deterministic net gives the same pass every time, so it makes one.
     """
     from blth.evaluation.metrics import mutual_information_per_example
 
@@ -77,7 +78,7 @@ def predictive_passes(
     samples = bayes.eval_samples if bayes else 1
     probs, mi = [], []
     for p in range(passes if bayes else 1):
-        gen = torch.Generator(device).manual_seed(10_007 * spec.seed + p + salt)
+        gen = torch.Generator(device).manual_seed(seeds.evaluation_pass(spec.seed, p, salt))
         sample_probs = predict(net, loader, samples, gen, spec.amp)
         probs.append(sample_probs.mean(0).cpu())
         mi.append(mutual_information_per_example(sample_probs).cpu())

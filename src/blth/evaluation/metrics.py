@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -120,7 +121,8 @@ def _bin(values: Tensor, hits: Tensor, n_bins: int) -> _Bins:
 
 def _entropy(probs: Tensor) -> Tensor:
     """Entropy in nats over the last dimension, with 0 · log 0 = 0."""
-    return -torch.special.xlogy(probs, probs).sum(dim=-1)
+    entropy: Tensor = -torch.special.xlogy(probs, probs).sum(dim=-1)
+    return entropy
 
 
 # --------------------------------------------------------------------------- public API
@@ -239,7 +241,7 @@ def mutual_information(sample_probs: Tensor) -> float:
     return float(mutual_information_per_example(sample_probs).mean())
 
 
-def reliability_bins(probs: Tensor, labels: Tensor, n_bins: int = 15) -> list[dict]:
+def reliability_bins(probs: Tensor, labels: Tensor, n_bins: int = 15) -> list[dict[str, Any]]:
     """Per-bin top-label statistics of ``probs`` [N, C] at ``labels`` [N], for reliability plots.
 
     Returns one dict per bin, empty bins included, in order:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -172,7 +173,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def _table(rows: Sequence[dict], schema: pa.Schema, name: str) -> pa.Table:
+def _table(rows: Sequence[dict[str, Any]], schema: pa.Schema, name: str) -> pa.Table:
     expected = set(schema.names)
     for i, row in enumerate(rows):
         if set(row) != expected:
@@ -204,7 +205,7 @@ def _checksum(table: pa.Table) -> str:
 
 
 def write_table(
-    rows: Sequence[dict], path: str | Path, name: str, schema: pa.Schema | None = None
+    rows: Sequence[dict[str, Any]], path: str | Path, name: str, schema: pa.Schema | None = None
 ) -> None:
     """Write ``rows`` to ``path`` as table ``name`` (a key of SCHEMAS unless ``schema``),
     atomically, with a checksum of its content and of each Parquet page."""
@@ -229,7 +230,7 @@ def read_table(path: str | Path) -> pa.Table:
     return table
 
 
-def read_rows(path: str | Path, name: str) -> list[dict]:
+def read_rows(path: str | Path, name: str) -> list[dict[str, Any]]:
     """The rows of table ``name`` at ``path``; a damaged file, or one that does not follow the
     schema, is named."""
     table = read_table(path)
@@ -238,4 +239,5 @@ def read_rows(path: str | Path, name: str) -> list[dict]:
             f"{path}: columns {table.schema.names} differ from table {name!r}'s "
             f"{SCHEMAS[name].names}. {rerun_remedy(path)}"
         )
-    return table.to_pylist()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows

@@ -7,19 +7,26 @@ of CIFAR-10-C (:mod:`blth.shift.corruptions`) or read from a folder in CIFAR-10-
 images, or another dataset of the same image shape (:mod:`blth.shift.detection`).
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 CORRUPTIONS = ("gaussian_noise", "gaussian_blur", "contrast", "rotation")
 SEVERITIES = (1, 2, 3, 4, 5)
 NOISE_IMAGES = "uniform_noise"  # an out-of-distribution set made of uniform noise images
 # Scores of "this input is out of distribution", higher meaning more so; mutual information
 # needs weight samples (Bayesian networks only).
 SCORES = ("max_probability", "entropy", "mutual_information")
-# evaluation.shift as the config schema defaults it: off (tests/config/test_vocabulary.py
-# checks it).
-DEFAULTS = {
-    "corruptions": [],
-    "folder": None,  # corrupted test sets read from files (blth.shift.files)
-    "folder_corruptions": [],
-    "severities": [1, 3, 5],
-    "ood": [],
-    "passes": 1,
-}
+
+
+@dataclass(frozen=True)
+class ShiftHparams:
+    """``evaluation.shift``: which shifted sets an evaluation adds, with the config schema's
+    defaults (off; tests/config/test_vocabulary.py checks them)."""
+
+    corruptions: tuple[str, ...] = ()  # computed from the test set (blth.shift.corruptions)
+    folder: str | None = None  # corrupted test sets read from files (blth.shift.files)
+    folder_corruptions: tuple[str, ...] = ()
+    severities: tuple[int, ...] = (1, 3, 5)
+    ood: tuple[str, ...] = ()  # out-of-distribution sets: NOISE_IMAGES or dataset names
+    passes: int = 1  # predictive passes per set

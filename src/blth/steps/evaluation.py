@@ -11,16 +11,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from blth.config.runspec import EvalSpec, bayes_hparams
+from blth.config.hparams import EvaluationHparams
+from blth.config.runspec import EvalSpec
 from blth.evaluation import selective
 from blth.io import artefacts
 from blth.lottery import masks
-from blth.shift import DEFAULTS
 from blth.steps import shift
 
 if TYPE_CHECKING:  # torch is imported when a job runs, not when the workflow loads this
@@ -46,23 +47,28 @@ def test_passes(
     set, ``evaluation.passes`` passes (:func:`blth.evaluation.inference.predictive_passes`)."""
     from blth.evaluation.inference import predictive_passes
 
-    passes = spec.evaluation["passes"]
+    passes = spec.evaluation.passes
     return predictive_passes(net, images.test_x, images, bayes, spec, device, passes)
 
 
 def summarize(
-    probs: Tensor, mi: Tensor, labels: Tensor, run_masks: masks.Masks, ev: dict, bayesian: bool
-) -> tuple[dict, list[dict], list[dict]]:
+    probs: Tensor,
+    mi: Tensor,
+    labels: Tensor,
+    run_masks: masks.Masks,
+    ev: EvaluationHparams,
+    bayesian: bool,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """One run's evaluation row (without ``samples``), reliability bins (first pass) and
     per-layer sparsity rows, from per-pass mean probabilities ``probs`` [P, N, C], per-pass
     mutual information ``mi`` [P, N] and the test ``labels`` [N]; ``ev``: the evaluation
-    config (bins)."""
+    settings (bins)."""
     from blth.evaluation import metrics
 
     results = [
         dataclasses.replace(
             metrics.calibration(
-                p.unsqueeze(0), labels, ev["ece_bins"], ev["mace_bins"], ev["classwise_bins"]
+                p.unsqueeze(0), labels, ev.ece_bins, ev.mace_bins, ev.classwise_bins
             ),
             mutual_information=float(m.mean()),
         )
@@ -82,29 +88,38 @@ def summarize(
         ),
         "passes": len(results),
     }
-    bins = metrics.reliability_bins(probs[0], labels, ev["ece_bins"])
+    bins = metrics.reliability_bins(probs[0], labels, ev.ece_bins)
     return row, bins, masks.sparsity_rows(run_masks)
 
 
-def evaluate(
-    spec: EvalSpec,
-    data_path: str,
-    finals: list[str],
-    mask_paths: list[str],
-    out: dict[str, str],
-    threads: int,
-    device: str,
-    gpus_declared: int = 0,
-    ood_paths: dict[str, str] | None = None,
-    folder_paths: dict[str, str] | None = None,
-) -> None:
-    """Evaluate the runs of one series (``finals[i]``, ``mask_paths[i]`` at ``spec.levels[i]``)
-    and write ``out[table]`` for every table of EVALUATION_TABLES (shift and ood are empty
-    unless ``evaluation.shift`` asks) and the test predictions to ``out["predictions"]``
-    (blth.io.predictions). ``ood_paths``: the data file of each out-of-distribution dataset it
-    names; ``folder_paths``: the file of each corruption it reads from a folder;
-    ``gpus_declared``: the job's Snakemake resource ``gpu``; the job stops at once if it cannot
-    use a GPU."""
+@dataclass(frozen=True)
+class EvalJob:
+    """One evaluation job: its spec, its files and the host settings it runs under (which never
+    change a result)."""
+
+    spec: EvalSpec
+    data: str  # the prepared data file
+    finals: list[str]  # the final weights of each level of spec.levels
+    masks: list[str]  # their masks
+    outputs: dict[str, str]  # a path per table of EVALUATION_TABLES, and "predictions"
+    threads: int  # torch CPU threads
+    device: str = "auto"  # the config's device: auto, cpu, cuda[:i]
+    gpus_declared: int = 0  # the rule's resource ``gpu``: the job stops if it cannot use one
+    ood: dict[str, str] = field(default_factory=dict)  # the data file of each OOD dataset
+    folder_corruptions: dict[str, str] = field(default_factory=dict)  # the file of each
+    chain: bool = False  # a chain's own runs: each level's mask lies within the one before
+
+    @property
+    def name(self) -> str:
+        """The job's name in logs: the folder of its tables."""
+        return str(Path(self.outputs["runs"]).parent)
+
+
+def evaluate(job: EvalJob) -> None:
+    """Evaluate the runs of one series (``job.finals[i]``, ``job.masks[i]`` at level
+    ``job.spec.levels[i]``) and write every table of EVALUATION_TABLES (shift and ood are empty
+    unless ``evaluation.shift`` asks) and the test predictions (blth.io.predictions); the job
+    stops at once if it cannot use the GPU it declares."""
     import torch
 
     from blth import data
@@ -113,20 +128,22 @@ def evaluate(
     from blth.models.registry import build
     from blth.platform import gpus, hardware
 
-    torch.set_num_threads(max(1, threads))
-    bayes = bayes_hparams(spec.bayes)
+    spec, out = job.spec, job.outputs
+    if job.chain:
+        masks.check_nested(job.masks)
+    torch.set_num_threads(max(1, job.threads))
+    bayes = spec.bayes.hparams() if spec.bayes else None
     samples = bayes.eval_samples if bayes else 1
-    rows: dict[str, list[dict]] = {table: [] for table in artefacts.EVALUATION_TABLES}
+    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in artefacts.EVALUATION_TABLES}
     kept: dict[int, predictions.LevelPredictions] = {}
     kept_outside: dict[str, dict[int, predictions.LevelPredictions]] = {}
-    job = str(Path(out["runs"]).parent)
-    with gpus.job_device(device, job, gpus_declared) as device:
-        images = data.load(data_path)
+    with gpus.job_device(job.device, job.name, job.gpus_declared) as device:
+        images = data.load(job.data)
         det = build(spec.model, images.input_shape, images.classes, None, **spec.model_options)
         structure = cost.structure(det, images.input_shape)
-        shift_config = {**DEFAULTS, **spec.evaluation.get("shift", {})}
-        sets = shift.prepare(shift_config, images, ood_paths or {}, device, folder_paths)
-        for level, final, mask_path in zip(spec.levels, finals, mask_paths, strict=True):
+        shifts = spec.evaluation.shift
+        sets = shift.prepare(shifts, images, job.ood, device, job.folder_corruptions)
+        for level, final, mask_path in zip(spec.levels, job.finals, job.masks, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
             state, _ = masks.load_state(final)
             net.load_numpy_state(state)
@@ -134,7 +151,12 @@ def evaluate(
             net.apply_masks(run_masks)
             if level == spec.levels[0]:  # the first, densest level's weight counts
                 header = hardware.header(
-                    f"{job}, level {level}", net, torch.device(device), samples, spec.amp, False
+                    f"{job.name}, level {level}",
+                    net,
+                    torch.device(device),
+                    samples,
+                    spec.amp,
+                    False,
                 )
                 log.info(header)
             probs, mi = test_passes(net.to(device), images, bayes, spec, device)
@@ -150,7 +172,7 @@ def evaluate(
             kept[level] = predictions.LevelPredictions(probs, mi)
             rows["layers"] += [{"level": level, **r} for r in layers]
             shifted, detected, outside = shift.evaluate_run(
-                net, sets, images, (probs, mi), bayes, shift_config["passes"], spec, device
+                net, sets, images, (probs, mi), bayes, shifts.passes, spec, device
             )
             for name, (ood_probs, ood_mi) in outside.items():
                 kept_outside.setdefault(name, {})[level] = predictions.LevelPredictions(
@@ -169,7 +191,7 @@ def evaluate(
                 row["passes"],
                 device,
             )
-        log.info("%s: %s", job, hardware.peak_memory(device))  # the job server forks this job
+        log.info("%s: %s", job.name, hardware.peak_memory(device))  # the job server forks this job
     for table, table_rows in rows.items():
         artefacts.write_table(table_rows, out[table], artefacts.evaluation_table(table))
     series = predictions.SeriesPredictions(images.test_y, kept, samples, kept_outside)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from blth import data
-from blth.config.runspec import InitSpec, bayes_hparams
+from blth.config.runspec import InitSpec
 from blth.lottery import masks
 from blth.models.registry import build
 
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def init_weights(spec: InitSpec, data_path: str, out: str) -> None:
     """Initial weights of ``spec.model`` from ``spec.seed`` (deterministic if no Bayesian init)."""
     images = data.load(data_path)
-    bayes = bayes_hparams(spec.bayes)
+    bayes = spec.bayes.hparams() if spec.bayes else None
     net = build(
         spec.model, images.input_shape, images.classes, bayes, seed=spec.seed, **spec.model_options
     )

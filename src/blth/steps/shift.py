@@ -8,9 +8,10 @@ the ``evaluate`` job, so turning shift on reruns no training.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from blth.config import seeds
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -19,11 +20,7 @@ if TYPE_CHECKING:
     from blth.config.runspec import EvalSpec
     from blth.data import ImageData
     from blth.models.base import Classifier
-
-
-def _seed(name: str) -> int:
-    """A seed fixed by a set's name (stable across runs, levels and config order)."""
-    return zlib.crc32(name.encode())
+    from blth.shift import ShiftHparams
 
 
 @dataclass(frozen=True)
@@ -36,15 +33,15 @@ class ShiftedSets:
 
 
 def prepare(
-    shift: dict,
+    shift: ShiftHparams,
     images: ImageData,
     ood_paths: dict[str, str],
     device: str,
     folder_paths: dict[str, str] | None = None,
 ) -> ShiftedSets:
-    """The sets ``shift`` (the ``evaluation.shift`` config) asks for; ``ood_paths``: the
-    prepared data file of each out-of-distribution dataset; ``folder_paths``: the file of each
-    corruption read from ``shift["folder"]`` (and its ``labels``, if it has them)."""
+    """The sets ``shift`` (``evaluation.shift``) asks for; ``ood_paths``: the prepared data
+    file of each out-of-distribution dataset; ``folder_paths``: the file of each corruption read
+    from ``shift.folder`` (and its ``labels``, if it has them)."""
     import torch
 
     from blth import data
@@ -53,22 +50,25 @@ def prepare(
     test_x = images.test_x.to(device)
     corrupted = {
         (name, severity): corruptions.corrupt(
-            test_x, name, severity, torch.Generator(device).manual_seed(_seed(f"{name}:{severity}"))
+            test_x,
+            name,
+            severity,
+            torch.Generator(device).manual_seed(seeds.named(f"{name}:{severity}")),
         )
-        for name in shift["corruptions"]
-        for severity in shift["severities"]
+        for name in shift.corruptions
+        for severity in shift.severities
     }
     folder_paths = folder_paths or {}
     if files.LABELS in folder_paths:
         files.check_labels(folder_paths[files.LABELS], images.test_y.numpy())
-    for name in shift["folder_corruptions"]:
-        for severity in shift["severities"]:
+    for name in shift.folder_corruptions:
+        for severity in shift.severities:
             found = files.read(folder_paths[name], severity, tuple(images.test_x.shape))
             corrupted[name, severity] = torch.from_numpy(found).to(device)
     outside: dict[str, Tensor] = {}
-    for name in shift["ood"]:
+    for name in shift.ood:
         if name == NOISE_IMAGES:
-            gen = torch.Generator(device).manual_seed(_seed(name))
+            gen = torch.Generator(device).manual_seed(seeds.named(name))
             outside[name] = detection.noise_images(test_x, gen)
             continue
         other = data.load(ood_paths[name]).test_x
@@ -97,11 +97,11 @@ def evaluate_run(
     from blth.evaluation import metrics
     from blth.evaluation.inference import predictive_passes
 
-    labels, bins = images.test_y, spec.evaluation["ece_bins"]
+    labels, bins = images.test_y, spec.evaluation.ece_bins
     shift_rows = []
     for (name, severity), x in sets.corrupted.items():
         probs, _ = predictive_passes(
-            net, x, images, bayes, spec, device, passes, _seed(f"{name}:{severity}")
+            net, x, images, bayes, spec, device, passes, seeds.named(f"{name}:{severity}")
         )
         per_pass = [
             (metrics.accuracy(p, labels), metrics.nll(p, labels), metrics.ece(p, labels, bins))
@@ -113,7 +113,9 @@ def evaluate_run(
         )
     ood_rows, outside = [], {}
     for name, x in sets.outside.items():
-        outside[name] = predictive_passes(net, x, images, bayes, spec, device, passes, _seed(name))
+        outside[name] = predictive_passes(
+            net, x, images, bayes, spec, device, passes, seeds.named(name)
+        )
         ood_rows += _detection_rows(name, clean, outside[name], bayes is not None)
     return shift_rows, ood_rows, outside
 

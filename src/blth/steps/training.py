@@ -9,16 +9,14 @@ checkpoint beside the outputs) and write the outputs.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blth.bayes.hparams import BayesHparams
-from blth.config.hparams import TrainHparams
-from blth.config.runspec import TrainSpec, bayes_hparams, train_hparams
+from blth.config.runspec import TrainSpec
+from blth.io import paths
 from blth.lottery import masks
 
 if TYPE_CHECKING:
@@ -39,13 +37,6 @@ def _file_digest(*paths: str | None) -> str:
 def resume_key(spec: TrainSpec, *inputs: str | None) -> str:
     """What a checkpoint must have been written for: the spec and the inputs' content."""
     return hashlib.sha256((spec.key() + _file_digest(*inputs)).encode()).hexdigest()
-
-
-def beside(final: str, kind: str) -> Path:
-    """results/<experiment>/<kind>/<the rest of ``final``'s path, without suffix>: files of a
-    job outside its outputs (Snakemake deletes outputs, never these, when a job restarts)."""
-    parts = Path(final).parts
-    return Path(*parts[:2], kind, *parts[2:]).with_suffix("")
 
 
 @dataclass(frozen=True)
@@ -80,22 +71,12 @@ class TrainJob:
     @property
     def checkpoint(self) -> Path:
         """The scratch checkpoint, outside the outputs (results/<experiment>/checkpoints/…)."""
-        return beside(self.outputs.final, "checkpoints").with_suffix(".pt")
+        return paths.beside(self.outputs.final, "checkpoints").with_suffix(".pt")
 
     @property
     def tensorboard_dir(self) -> Path:
         """Where the TensorBoard events go (results/<experiment>/tensorboard/…)."""
-        return beside(self.outputs.final, "tensorboard")
-
-    @functools.cached_property
-    def hparams(self) -> TrainHparams:
-        """The spec's training settings, typed."""
-        return train_hparams(self.spec.train)
-
-    @functools.cached_property
-    def bayes(self) -> BayesHparams | None:
-        """The spec's Bayesian settings, typed (None: deterministic)."""
-        return bayes_hparams(self.spec.bayes)
+        return paths.beside(self.outputs.final, "tensorboard")
 
     def run_key(self) -> str:
         """The key its checkpoint is written under: the spec and the content of its inputs."""
@@ -107,7 +88,7 @@ def model_for(job: TrainJob, images: ImageData, device: str) -> Classifier:
     from blth.models.registry import build
 
     spec = job.spec
-    net = build(spec.model, images.input_shape, images.classes, job.bayes, **spec.model_options)
+    net = build(spec.model, images.input_shape, images.classes, spec.bayes, **spec.model_options)
     state, _ = masks.load_state(job.start)
     net.load_numpy_state(state)
     if job.mask is not None:
@@ -140,8 +121,8 @@ def run(job: TrainJob) -> None:
         result = train.train(
             net,
             images,
-            job.hparams,
-            job.bayes,
+            job.spec.train,
+            job.spec.bayes,
             seed=job.spec.seed,
             device=device,
             checkpoint=job.checkpoint,

@@ -26,7 +26,7 @@ class State(TypedDict):
     optimizer: dict[str, Any]  # state dict
     data_rng: Tensor  # generator state: shuffling and augmentation
     noise_rng: Tensor  # generator state: weight noise
-    epochs: list[dict]  # the epoch rows so far
+    epochs: list[dict[str, Any]]  # the epoch rows so far
 
 
 def save(path: Path, state: State) -> None:

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from blth.bayes.hparams import BayesHparams
+from blth.config import seeds
 from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader
 from blth.evaluation.inference import autocast
@@ -50,7 +51,7 @@ def prepare(
     (:class:`blth.platform.compiling.CompileUnsupported`) before anything runs."""
     model.to(device).train()
     model.set_channels_last(hp.channels_last)
-    model.generator = torch.Generator(device).manual_seed(seed + 1)
+    model.generator = torch.Generator(device).manual_seed(seeds.weight_noise(seed))
     forward = compiling.compiled(model, device) if hp.compile else model
     return torch.optim.Adam(model.parameters(), lr=hp.lr), forward
 
@@ -90,7 +91,7 @@ def train_epoch(
         kl = model.kl(bayes.kl) if bayes else torch.zeros((), device=device)
         loss, nll = loss_terms(logits, y, kl, data_size, temperature, model.bayesian)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         for p, m in decay:
             assert p.grad is not None  # every parameter takes part in the loss
             p.grad.add_(p if m is None else p * m, alpha=hp.weight_decay)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from blth.bayes.hparams import BayesHparams
+from blth.config import seeds
 from blth.config.hparams import TrainHparams
 from blth.data import DeviceLoader, ImageData
 from blth.evaluation import metrics
@@ -65,7 +67,7 @@ class Training:
         optimizer, forward = prepare(model, hp, device, seed)
         assert model.generator is not None  # prepare gave it one
         mean, std = data.channel_stats()
-        data_gen = torch.Generator(device).manual_seed(seed)
+        data_gen = torch.Generator(device).manual_seed(seeds.data_order(seed))
         train_loader = DeviceLoader(
             data.train_x,
             data.train_y,
@@ -113,7 +115,7 @@ class Training:
     def evaluate(self, epoch: int) -> dict[str, float]:
         """Test accuracy and NLL of the predictive after epoch ``epoch`` (0-based); its weight
         samples come from a generator of its own, so the training's draws stay as they are."""
-        eval_gen = torch.Generator(self.device).manual_seed(self.seed * 1_000_003 + epoch)
+        eval_gen = torch.Generator(self.device).manual_seed(seeds.epoch_test(self.seed, epoch))
         samples = self.bayes.eval_samples if self.bayes else 1
         probs = predict(self.model, self.test_loader, samples, eval_gen, self.hp.amp)
         mean_probs = probs.mean(0)
@@ -122,11 +124,11 @@ class Training:
             "test_nll": metrics.nll(mean_probs, self.test_loader.y),
         }
 
-    def state(self, run_key: str, epochs: list[dict]) -> checkpoints.State:
+    def state(self, run_key: str, epochs: list[dict[str, Any]]) -> checkpoints.State:
         """What a checkpoint after ``epochs`` keeps."""
         return {
             "run_key": run_key,
-            "model": self.model.state_dict(),
+            "model": self.model.state_dict(),  # type: ignore[no-untyped-call]
             "optimizer": self.optimizer.state_dict(),
             "data_rng": self.data_gen.get_state(),
             "noise_rng": self.noise_gen.get_state(),

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -38,16 +39,16 @@ class TrainingDiverged(RuntimeError):
 class TrainResult:
     """The epoch rows of a training, those restored from its checkpoint first."""
 
-    epochs: list[dict] = field(default_factory=list)  # one row per epoch (see _epoch_row)
+    epochs: list[dict[str, Any]] = field(default_factory=list)  # one row per epoch (see _epoch_row)
     resumed_from: int = 0  # epochs taken from a checkpoint
 
     @property
     def train_seconds(self) -> float:
-        return sum(r["seconds"] for r in self.epochs)
+        return float(sum(r["seconds"] for r in self.epochs))
 
     @property
     def images_per_second(self) -> float:
-        return sum(r["images"] for r in self.epochs) / max(self.train_seconds, 1e-9)
+        return float(sum(r["images"] for r in self.epochs) / max(self.train_seconds, 1e-9))
 
 
 def resume(
@@ -67,7 +68,7 @@ def resume(
     return result
 
 
-def _epoch_row(epoch: int, fit: EpochFit, test: dict[str, float], images: int) -> dict:
+def _epoch_row(epoch: int, fit: EpochFit, test: dict[str, float], images: int) -> dict[str, Any]:
     """The log row of epoch ``epoch`` (0-based): per-image means of the training sums."""
     return {
         "epoch": epoch + 1,
@@ -83,7 +84,7 @@ def _epoch_row(epoch: int, fit: EpochFit, test: dict[str, float], images: int) -
     }
 
 
-def _log_epoch(name: str, row: dict, stop_epoch: int, note: str) -> None:
+def _log_epoch(name: str, row: dict[str, Any], stop_epoch: int, note: str) -> None:
     """The progress line of one epoch row."""
     log.info(
         "%s epoch %d/%d loss %.4g (nll %.4f kl %.4g) train_acc %.4f test_acc %.4f "
@@ -137,7 +138,7 @@ def train(
     name: str = "run",
     start_epoch: int = 0,
     stop_epoch: int | None = None,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place (masks already applied) and return its per-epoch log.
 
