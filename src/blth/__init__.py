@@ -1,3 +1,3 @@
 """blth: Bayesian lottery tickets (Kuhn et al., 2026) as a library and a Snakemake workflow."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

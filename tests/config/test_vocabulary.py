@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import re
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -130,7 +131,20 @@ def test_shift_corruptions_and_defaults_are_blth_shifts(config_schema):
     section = experiment_schema(config_schema)["evaluation"]["properties"]["shift"]["properties"]
     assert section["corruptions"]["items"]["enum"] == list(shift.CORRUPTIONS)
     assert section["severities"]["items"]["maximum"] == max(shift.SEVERITIES)
-    assert {key: value["default"] for key, value in section.items()} == shift.DEFAULTS
+    defaults = {
+        k: list(v) if isinstance(v, tuple) else v for k, v in vars(shift.ShiftHparams()).items()
+    }
+    assert {key: value["default"] for key, value in section.items()} == defaults
+
+
+def test_evaluation_defaults_are_the_schemas(config_schema):
+    section = experiment_schema(config_schema)["evaluation"]["properties"]
+    for f in dataclasses.fields(hparams.EvaluationHparams):
+        if f.name != "shift":  # a section of its own (above)
+            assert section[f.name]["default"] == f.default, f.name
+    assert {f.name for f in dataclasses.fields(hparams.EvaluationHparams)} == set(section) - {
+        "ensembles"  # no evaluation job's (runspec.NOT_EVALUATION_KEYS)
+    }
 
 
 def test_match_tolerance_defaults_as_blth_report_does(config_schema):
@@ -156,3 +170,11 @@ def test_every_table_has_a_schema():
 def test_the_aggregate_copies_exactly_the_identity_columns():
     assert list(artefacts.IDENTITY_COLUMNS) == aggregate.IDENTITY
     assert set(aggregate.PER_LEVEL_TABLES) | {"runs"} == set(artefacts.EVALUATION_TABLES)
+
+
+@pytest.mark.parametrize("document", ["README.md", "workflow/report/workflow.rst"])
+def test_the_documents_name_every_table(document):
+    """Where the documents list the tables folder, they list blth.io.artefacts.TABLES."""
+    text = (Path(__file__).resolve().parents[2] / document).read_text()
+    [listed] = re.findall(r"tables/\{([a-z_,]+)\}\.parquet", text)
+    assert tuple(listed.split(",")) == artefacts.TABLES
