@@ -7,13 +7,11 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
-from workdir import REPO, env_for
+from workdir import REPO, SNAKEMAKE, env_for
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 CONFIG = yaml.safe_load((REPO / "tests/data/reruns.yaml").read_text())
 Job = tuple[str, dict]  # (rule, wildcards without the experiment)
 

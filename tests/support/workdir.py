@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]  # tests/support/workdir.py
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def copy_repo(dest: Path) -> Path:
@@ -41,3 +43,23 @@ def env_for(workdir: Path) -> dict[str, str]:
     )
     env.pop("SLURM_JOB_ID", None)  # a CI job that itself runs under SLURM
     return env
+
+
+def snakemake(work: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Snakemake with ``args`` in the copy ``work`` (its own ``src``), its output captured."""
+    return subprocess.run(
+        [*SNAKEMAKE, *args],
+        cwd=work,
+        env=env_for(work),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_study(work: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """``snakemake --cores 2 ARGS`` in ``work``, which must succeed (the end of its stderr if
+    not)."""
+    out = snakemake(work, "--cores", "2", *args, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out

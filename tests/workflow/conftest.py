@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import yaml
-from reruns_study import CONFIG, SNAKEMAKE, plan
-from workdir import copy_repo, env_for
+from reruns_study import CONFIG, plan
+from workdir import copy_repo, run_study
 
 
 @pytest.fixture(scope="session")
@@ -17,14 +15,6 @@ def finished(tmp_path_factory):
     test_reruns_damaged changes its results."""
     work = copy_repo(tmp_path_factory.mktemp("reruns"))
     (work / "study.yaml").write_text(yaml.safe_dump(CONFIG))
-    out = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", "study.yaml"],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    run_study(work, "--configfile", "study.yaml", timeout=1200)
     assert plan(work, CONFIG) == set(), "a finished study plans no job"
     return work, plan(work, CONFIG, "--forceall")

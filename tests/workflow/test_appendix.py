@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 from report_tables import inline_rows, run_row
-from workdir import copy_repo, env_for
+from workdir import SNAKEMAKE, copy_repo, run_study
 
 from blth import report
 from blth.report import study
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TINY = ROOT / "tests/data/appendix.yaml"
 SIZES = {"resnet20": 270_000, "resnet110": 1_700_000, "vgg11": 9_200_000, "vgg19": 20_000_000}
 #: experiment -> (model, accuracy shift, lr, warmup epochs)
@@ -214,15 +212,7 @@ def test_tiny_appendix_study_draws_both_figures(tmp_path):
     the small one, trained, evaluated and drawn as the two study figures."""
     work = copy_repo(tmp_path)
     targets = [f"results/report/{f}.svg" for f in report.STUDY_FIGURES]
-    out = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", str(TINY.relative_to(ROOT)), "--", *targets],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    run_study(work, "--configfile", str(TINY.relative_to(ROOT)), "--", *targets)
     for figure in report.STUDY_FIGURES:
         svg = (work / f"results/report/{figure}.svg").read_text()
         assert "no data" not in svg and "<path" in svg, figure

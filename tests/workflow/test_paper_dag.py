@@ -5,20 +5,17 @@ kind and the transplants, through Snakemake to the tables; every run there with 
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from paper_toy import PAPER, TOY, merged  # test_config_errors imports them from here
-from workdir import copy_repo, env_for
+from workdir import copy_repo, run_study
 
 from blth.io.artefacts import read_rows
 from blth.lottery.branches import MAIN, RANDOM_BRANCHES, TRANSPLANT
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 METRICS = ("acc_mean", "best_test_acc", "nll", "brier", "ece", "mace", "remaining_fraction")
 
 
@@ -48,15 +45,7 @@ def test_the_papers_study_runs_at_toy_scale(tmp_path):
     toy = yaml.safe_load((ROOT / TOY).read_text())
     assert set(toy["experiments"]) == set(paper["experiments"])  # every model of the paper
     targets = [f"results/{name}/tables/runs.parquet" for name in paper["experiments"]]
-    out = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", PAPER, TOY, "--", *targets],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-        timeout=1500,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    run_study(work, "--configfile", PAPER, TOY, "--", *targets, timeout=1500)
     config = merged(paper, toy)
     for name, expected in expected_runs(config).items():
         rows = read_rows(work / f"results/{name}/tables/runs.parquet", "runs")

@@ -6,21 +6,19 @@ does both).
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from workdir import REPO, copy_repo, env_for
+from workdir import REPO, SNAKEMAKE, copy_repo, env_for, run_study
 
 from blth.io import predictions
 from blth.io.artefacts import PREDICTIONS
 from blth.lottery.branches import BRANCHES, MAIN, RANDOM_BRANCHES
 
 ROOT = REPO
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def dry_run(*args: str) -> str:
@@ -210,15 +208,7 @@ def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
     config["experiments"]["rewind"] = study
     (work / "rewind.yaml").write_text(yaml.safe_dump(config))
     tables = [f"results/rewind/tables/{name}.parquet" for name in ("runs", "epochs")]
-    out = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--configfile", "rewind.yaml", "--", *tables],
-        cwd=work,
-        env=env_for(work),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
+    run_study(work, "--configfile", "rewind.yaml", "--", *tables)
     results = work / "results" / "rewind"
     assert sorted(p.relative_to(results).as_posix() for p in results.glob("rewind/*/*/*")) == [
         "rewind/bnn/s0/e1.safetensors",

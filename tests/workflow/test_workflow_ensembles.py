@@ -7,19 +7,17 @@ ensembles_ood table their detection of stored out-of-distribution predictions.""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from workdir import copy_repo, env_for
+from workdir import SNAKEMAKE, copy_repo, env_for
 
 from blth.io import predictions
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TABLES = "results/tiny/tables/runs.parquet"
 
 
