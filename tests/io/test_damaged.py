@@ -11,7 +11,7 @@ import torch
 
 from blth import data
 from blth.config.hparams import TrainHparams
-from blth.io import safefiles
+from blth.io import safefiles, states
 from blth.lottery import masks
 from blth.models.registry import build
 from blth.training import train
@@ -27,11 +27,11 @@ def _digest(path):
 @pytest.fixture
 def artefacts(tmp_path):
     """One good file of each kind the workflow reads: a state, masks and a data cache."""
-    masks.save_state(STATE, tmp_path / "final.safetensors", META)
+    states.save_state(STATE, tmp_path / "final.safetensors", META)
     masks.save_masks({"fc.weight": np.ones((3, 2), bool)}, tmp_path / "mask.safetensors")
     data.prepare("synthetic", tmp_path, tmp_path / "data.safetensors", train=20, test=10)
     return {
-        "final.safetensors": masks.load_state,
+        "final.safetensors": states.load_state,
         "mask.safetensors": masks.load_masks,
         "data.safetensors": data.load,
     }
@@ -66,10 +66,10 @@ def test_artefacts_lacking_what_readers_expect_are_named(tmp_path):
     path = tmp_path / "x.safetensors"
     safefiles.write(path, STATE, {k: v for k, v in META.items() if k != "bayesian"})
     with pytest.raises(safefiles.DamagedFile, match="x.safetensors: lacks bayesian"):
-        masks.load_state(path)
+        states.load_state(path)
     safefiles.write(path, {"fc.bias": STATE["fc.bias"]}, META)
     with pytest.raises(safefiles.DamagedFile, match="lacks the weights fc.weight its metadata"):
-        masks.load_state(path)
+        states.load_state(path)
     safefiles.write(path, {"fc.weight": np.ones(3, np.uint8)}, {"order": ["fc.weight"]})
     with pytest.raises(safefiles.DamagedFile, match="non-boolean masks fc.weight"):
         masks.load_masks(path)
@@ -124,7 +124,7 @@ def test_writes_are_byte_reproducible_atomic_and_umask_mode(tmp_path, umask_022)
     assert _digest(first) == _digest(second)
     assert safefiles.read(first)[1] == many
     writers = {
-        "state": lambda p: masks.save_state(STATE, p, META),
+        "state": lambda p: states.save_state(STATE, p, META),
         "masks": lambda p: masks.save_masks({"b": np.ones(2, bool), "a": np.zeros(3, bool)}, p),
         "data": lambda p: data.prepare("synthetic", tmp_path, p, train=8, test=4),
     }
@@ -224,13 +224,11 @@ def test_a_changed_table_fails_its_checksum(tmp_path):
 def test_non_finite_weights_are_refused_naming_the_tensor(tmp_path):
     import numpy as np
 
-    from blth.lottery import masks
-
     path = tmp_path / "final.safetensors"
     state = {"fc.weight": np.array([[1.0, np.nan]], dtype=np.float32)}
-    masks.save_state(state, path, {"layers": ["fc"], "classifier": "fc", "bayesian": False})
+    states.save_state(state, path, {"layers": ["fc"], "classifier": "fc", "bayesian": False})
     with pytest.raises(safefiles.DamagedFile, match="holds non-finite values in fc.weight. If the"):
-        masks.load_state(path)
+        states.load_state(path)
 
 
 def test_a_chain_mask_that_revives_a_pruned_weight_is_named(tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from blth.config.runspec import BranchSpec, MaskSpec, TransplantSpec
+from blth.io import states
 from blth.lottery import masks
 from blth.steps import lottery
 
@@ -21,7 +22,7 @@ def dense_mask(tiny_inits, tmp_path):
 
 
 def test_level_0_is_dense_over_the_prunable_layers_but_the_classifier(dense_mask, tiny_inits):
-    _, meta = masks.load_state(tiny_inits["det"])
+    _, meta = states.load_state(tiny_inits["det"])
     dense = masks.load_masks(dense_mask)
     assert list(dense) == [
         f"{layer}.weight" for layer in meta["layers"] if layer != meta["classifier"]
@@ -88,9 +89,9 @@ def test_the_transplant_starts_from_the_deterministic_weights(tiny_inits, tmp_pa
     lottery.transplant_init(
         TransplantSpec(sigma, value, ""), str(tiny_inits["det"]), str(tiny_inits["bnn"]), str(out)
     )
-    state, meta = masks.load_state(out)
-    det, _ = masks.load_state(tiny_inits["det"])
-    bnn, _ = masks.load_state(tiny_inits["bnn"])
+    state, meta = states.load_state(out)
+    det, _ = states.load_state(tiny_inits["det"])
+    bnn, _ = states.load_state(tiny_inits["bnn"])
     assert meta["bayesian"]
     np.testing.assert_array_equal(state["hidden.0.weight_mean"], det["hidden.0.weight"])
     expected = np.log(value) if value else bnn["hidden.0.weight_log_std"]

@@ -13,7 +13,7 @@ from tiny_data import tiny_images
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import EvaluationHparams, TrainHparams
 from blth.config.runspec import EvalSpec
-from blth.io import safefiles
+from blth.io import safefiles, states
 from blth.io.artefacts import EVALUATION_TABLES, PREDICTIONS
 from blth.lottery import masks
 from blth.models.registry import build
@@ -69,7 +69,7 @@ def test_training_header_is_the_first_log_line(caplog, bayes, kind):
 def test_evaluation_header_is_the_first_log_line(caplog, tmp_path):
     images = tiny_images()
     net = build("lenet_300_100", images.input_shape, 10, None, seed=0)
-    masks.save_state(net.numpy_state(), tmp_path / "final.safetensors", net.describe())
+    states.save_state(net.numpy_state(), tmp_path / "final.safetensors", net.describe())
     masks.save_masks({"hidden.0.weight": np.ones((300, 64), bool)}, tmp_path / "mask.safetensors")
     data_path = tmp_path / "data.safetensors"
     arrays = {k: getattr(images, k).numpy() for k in ("train_x", "train_y", "test_x", "test_y")}
@@ -148,7 +148,7 @@ def test_cpu_jobs_go_on(no_cuda, caplog):
 
 def test_training_job_stops_before_it_reads_anything(no_cuda, tmp_path):
     spec = SimpleNamespace()  # never looked at: the check comes first
-    out = {"final": str(tmp_path / "runs" / "final.safetensors")}
+    outputs = training.TrainOutputs(str(tmp_path / "runs" / "final.safetensors"))
+    job = training.TrainJob(spec, "missing", "missing", None, outputs, 1, "auto", gpus_declared=1)
     with pytest.raises(hardware.GpuUnavailable, match="resources.gpu: 1"):
-        threads = torch.get_num_threads()
-        training.train_run(spec, "missing", "missing", None, out, threads, "auto", False, 1)
+        training.run(job)

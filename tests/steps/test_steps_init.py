@@ -5,13 +5,13 @@ from __future__ import annotations
 from tiny_data import TINY_MODEL
 
 from blth.config.runspec import InitSpec
-from blth.lottery import masks
+from blth.io import states
 from blth.steps.init import init_weights
 
 
 def test_initial_weights_are_deterministic_or_bayesian(tiny_inits):
-    det, det_meta = masks.load_state(tiny_inits["det"])
-    bnn, bnn_meta = masks.load_state(tiny_inits["bnn"])
+    det, det_meta = states.load_state(tiny_inits["det"])
+    bnn, bnn_meta = states.load_state(tiny_inits["bnn"])
     assert not det_meta["bayesian"] and bnn_meta["bayesian"]
     assert (
         "hidden.0.weight" in det

@@ -15,8 +15,7 @@ from tiny_data import tiny_images
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import TrainHparams
 from blth.config.runspec import TrainSpec, train_spec
-from blth.io import safefiles
-from blth.lottery import masks
+from blth.io import safefiles, states
 from blth.models.registry import build
 from blth.steps.training import TrainJob, TrainOutputs, resume_key, run
 
@@ -68,7 +67,7 @@ def _write_inputs(j: TrainJob) -> None:
     arrays = {k: getattr(images, k).numpy() for k in ("train_x", "train_y", "test_x", "test_y")}
     safefiles.write(j.data, arrays, {"name": "tiny", "augment": False, "classes": 10})
     net = build("lenet_300_100", images.input_shape, 10, j.spec.bayes, seed=0)
-    masks.save_state(net.numpy_state(), j.start, net.describe())
+    states.save_state(net.numpy_state(), j.start, net.describe())
 
 
 def test_run_writes_the_outputs_and_drops_the_checkpoint(tmp_path, monkeypatch, caplog):

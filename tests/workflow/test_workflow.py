@@ -14,7 +14,7 @@ import pytest
 import yaml
 from workdir import REPO, SNAKEMAKE, copy_repo, env_for, run_study
 
-from blth.io import predictions
+from blth.io import predictions, states
 from blth.io.artefacts import PREDICTIONS
 from blth.lottery.branches import BRANCHES, MAIN, RANDOM_BRANCHES
 
@@ -224,30 +224,30 @@ def test_late_rewinding_restarts_tickets_from_the_dense_runs_epoch(tmp_path):
     # a level-2 ticket starts from the rewind point under its mask, bit for bit
     from blth.lottery import masks
 
-    rewind, _ = masks.load_state(results / "rewind/det/s0/e1.safetensors")
+    rewind, _ = states.load_state(results / "rewind/det/s0/e1.safetensors")
     run = results / "runs/det/s0/imp/L2/main"
-    start, _ = masks.load_state(run / "init.safetensors")
+    start, _ = states.load_state(run / "init.safetensors")
     mask = masks.load_masks(run / "mask.safetensors")
     for name, keep in mask.items():
         np.testing.assert_array_equal(start[name], rewind[name] * keep)
     assert 0 < np.mean([m.mean() for m in mask.values()]) < 1
     # pruned entries are exactly zero in the trained weights, and stay pruned a level later
-    final, _ = masks.load_state(run / "final.safetensors")
+    final, _ = states.load_state(run / "final.safetensors")
     before = masks.load_masks(results / "runs/det/s0/imp/L1/main/mask.safetensors")
     for name, keep in mask.items():
         assert np.all(final[name][keep == 0] == 0)
         assert np.all(keep <= before[name])
     # LRR: level 2 starts from level 1's final weights under its own mask
     lrr = results / "runs/det/s0/lrr"
-    previous, _ = masks.load_state(lrr / "L1/main/final.safetensors")
-    start, _ = masks.load_state(lrr / "L2/main/init.safetensors")
+    previous, _ = states.load_state(lrr / "L1/main/final.safetensors")
+    start, _ = states.load_state(lrr / "L2/main/init.safetensors")
     for name, keep in masks.load_masks(lrr / "L2/main/mask.safetensors").items():
         np.testing.assert_array_equal(start[name], previous[name] * keep)
     # reinit: the ticket's mask with fresh initial values
     reinit = results / "runs/det/s0/imp/L2/reinit"
     reinit_mask = masks.load_masks(reinit / "mask.safetensors")
-    fresh, _ = masks.load_state(reinit / "init.safetensors")
-    ticket, _ = masks.load_state(run / "init.safetensors")
+    fresh, _ = states.load_state(reinit / "init.safetensors")
+    ticket, _ = states.load_state(run / "init.safetensors")
     for name, keep in mask.items():
         np.testing.assert_array_equal(reinit_mask[name], keep)
         kept = keep != 0

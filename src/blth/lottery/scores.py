@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from blth.bayes.param_names import log_std_name, mean_name
-from blth.lottery.masks import State
+from blth.io.states import State
 
 Array = np.ndarray
 # Deterministic scores take w; Bayesian ones take (μ, log σ); "random" works for both.

@@ -20,7 +20,7 @@ import numpy as np
 from blth.config.hparams import EvaluationHparams
 from blth.config.runspec import EvalSpec
 from blth.evaluation import selective
-from blth.io import artefacts
+from blth.io import artefacts, states
 from blth.lottery import masks
 from blth.steps import shift
 
@@ -145,7 +145,7 @@ def evaluate(job: EvalJob) -> None:
         sets = shift.prepare(shifts, images, job.ood, device, job.folder_corruptions)
         for level, final, mask_path in zip(spec.levels, job.finals, job.masks, strict=True):
             net = build(spec.model, images.input_shape, images.classes, bayes, **spec.model_options)
-            state, _ = masks.load_state(final)
+            state, _ = states.load_state(final)
             net.load_numpy_state(state)
             run_masks = masks.load_masks(mask_path)
             net.apply_masks(run_masks)

@@ -6,7 +6,7 @@ import logging
 
 from blth import data
 from blth.config.runspec import InitSpec
-from blth.lottery import masks
+from blth.io import states
 from blth.models.registry import build
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,6 @@ def init_weights(spec: InitSpec, data_path: str, out: str) -> None:
     net = build(
         spec.model, images.input_shape, images.classes, bayes, seed=spec.seed, **spec.model_options
     )
-    masks.save_state(net.numpy_state(), out, net.describe())
+    states.save_state(net.numpy_state(), out, net.describe())
     kind = "Bayesian" if bayes else "deterministic"
     log.info("initial %s weights of %s (seed %d) -> %s", kind, spec.model, spec.seed, out)

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 
 from blth.config.runspec import BranchSpec, MaskSpec, TransplantSpec
+from blth.io import states
 from blth.lottery import branches, masks, prune, scores, transplant
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ def ticket_mask(
 ) -> None:
     """Level 0 (no previous run): dense mask. Level k: prune level k-1's final weights under
     its mask."""
-    state, meta = masks.load_state(init_path)
+    state, meta = states.load_state(init_path)
     names = masks.prunable_names(meta, state, spec.ignore, spec.prune_biases)
     if previous_final is None:
         result = masks.dense_masks(state, names, meta["bayesian"])
@@ -55,7 +56,7 @@ def _pruned(
             f"{mask_path}: masks {sorted(before)} do not match the "
             f"prunable tensors {sorted(names)} of the configuration"
         )
-    final, _ = masks.load_state(final_path)
+    final, _ = states.load_state(final_path)
     rng = np.random.default_rng(spec.seed)
     s = scores.scores(spec.criterion, final, names, bayesian, rng)
     return prune.prune(s, before, spec.rate)
@@ -70,8 +71,8 @@ def branch_mask(spec: BranchSpec, ticket_path: str, out: str) -> None:
 
 def transplant_init(spec: TransplantSpec, det_init: str, bnn_init: str, out: str) -> None:
     """Bayesian starting state whose μ is the deterministic network's w₀."""
-    det_state, _ = masks.load_state(det_init)
-    bnn_state, meta = masks.load_state(bnn_init)
+    det_state, _ = states.load_state(det_init)
+    bnn_state, meta = states.load_state(bnn_init)
     sigma = {} if spec.sigma_value is None else {"sigma_value": spec.sigma_value}  # None: fan_in
     state = transplant.transplant_state(det_state, bnn_state, spec.sigma, **sigma)
-    masks.save_state(state, out, meta)
+    states.save_state(state, out, meta)

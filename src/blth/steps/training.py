@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from blth.config.runspec import TrainSpec
-from blth.io import paths
+from blth.io import paths, states
 from blth.lottery import masks
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def model_for(job: TrainJob, images: ImageData, device: str) -> Classifier:
 
     spec = job.spec
     net = build(spec.model, images.input_shape, images.classes, spec.bayes, **spec.model_options)
-    state, _ = masks.load_state(job.start)
+    state, _ = states.load_state(job.start)
     net.load_numpy_state(state)
     if job.mask is not None:
         net.apply_masks(masks.load_masks(job.mask))
@@ -117,7 +117,7 @@ def run(job: TrainJob) -> None:
         images = data.load(job.data)
         net = model_for(job, images, device)
         if job.outputs.init is not None:
-            masks.save_state(net.numpy_state(), job.outputs.init, net.describe())
+            states.save_state(net.numpy_state(), job.outputs.init, net.describe())
         result = train.train(
             net,
             images,
@@ -143,7 +143,7 @@ def _write_outputs(
     """The final state and, if asked for, the epoch rows (with the device they ran on)."""
     from blth.io import artefacts
 
-    masks.save_state(net.numpy_state(), outputs.final, net.describe())
+    states.save_state(net.numpy_state(), outputs.final, net.describe())
     if outputs.epochs is not None:
         rows = [
             {**{k: v for k, v in r.items() if k != "images"}, "device": device}
@@ -162,23 +162,4 @@ def _log_summary(name: str, result: TrainResult, device: str) -> None:
         result.images_per_second,
         max((r["test_acc"] for r in result.epochs), default=float("nan")),
         peak_memory(device),
-    )
-
-
-def train_run(
-    spec: TrainSpec,
-    data_path: str,
-    start: str,
-    mask: str | None,
-    out: dict[str, str],
-    threads: int,
-    device: str,
-    tensorboard: bool = False,
-    gpus_declared: int = 0,
-) -> None:
-    """:func:`run` of the job these arguments describe, ``out`` being its
-    :class:`TrainOutputs` as a dict (the call of the scripts before :class:`TrainJob`)."""
-    outputs = TrainOutputs(**out)
-    run(
-        TrainJob(spec, data_path, start, mask, outputs, threads, device, tensorboard, gpus_declared)
     )
