@@ -6,8 +6,8 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "a")  # everything goes to the job log
 
-from blth import data
 from blth.config.runspec import DataSpec
+from blth.data import prepared as data
 from blth.platform import logs
 
 logs.setup()

@@ -35,10 +35,11 @@ def demo_config(_demo: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The prepared-data file (blth.data.prepare) of the synthetic set ``tiny_data.TINY_DATA``."""
+    """The prepared-data file (blth.data.prepared.prepare) of the synthetic set
+    ``tiny_data.TINY_DATA``."""
     from tiny_data import TINY_DATA
 
-    from blth import data
+    from blth.data import prepared as data
 
     path = tmp_path_factory.mktemp("data") / "synthetic.safetensors"
     data.prepare("synthetic", path.parent, path, **TINY_DATA)

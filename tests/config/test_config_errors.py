@@ -13,10 +13,11 @@ import yaml
 from bad_configs import AT, DEMO, RAW_SYNTAX, ROOT, ROWS, checked, demo, problems, text_of
 from paper_toy import PAPER, TOY, merged
 
-from blth import cli, sources
+from blth import cli
 from blth.config import check as config_check
 from blth.config import fingerprint, origins, runspec, sizes
 from blth.config.check import DATASET_OPTIONS
+from blth.data import sources
 
 
 @pytest.mark.parametrize("model", ["torchvision:resnet18", "user_nets:small_cnn"])

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from bad_configs import AT, demo, problems
 
-from blth import sources
 from blth.config import sizes as config_sizes
+from blth.data import sources
 from blth.lottery.prune import prune
 
 

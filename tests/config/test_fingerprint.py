@@ -43,7 +43,7 @@ def again(script: str) -> str:
 
 def source_again(name: str) -> str:
     clear_caches()
-    return fingerprint.module_fingerprint(f"blth.sources.{name}")
+    return fingerprint.module_fingerprint(f"blth.data.sources.{name}")
 
 
 def test_training_follows_lazy_imports_and_named_files(package):
@@ -156,24 +156,29 @@ JOBS = ("train.py", "prepare_data.py", "evaluate.py")
 
 
 def test_no_job_imports_a_dataset_source(package):
-    """Sources are loaded by name (blth.sources.get): the prepare_data rule adds its dataset's."""
+    """Sources are loaded by name (blth.data.sources.get): the prepare_data rule adds its
+    dataset's."""
     for script in JOBS:
-        assert not {n for n in names(script) if n.startswith("sources/")} - {"sources/__init__.py"}
-    found = {str(p.relative_to(package)) for p in fingerprint.module_files("blth.sources.mnist")}
+        found = {n for n in names(script) if n.startswith("data/sources/")}
+        assert not found - {"data/sources/__init__.py"}
+    found = {
+        str(p.relative_to(package)) for p in fingerprint.module_files("blth.data.sources.mnist")
+    }
     assert found == {
         "__init__.py",
         "io/__init__.py",
         "io/safefiles.py",
-        "sources/__init__.py",
-        "sources/_download.py",
-        "sources/_idx.py",
-        "sources/mnist.py",
+        "data/__init__.py",
+        "data/sources/__init__.py",
+        "data/sources/_download.py",
+        "data/sources/_idx.py",
+        "data/sources/mnist.py",
     }
 
 
 def test_adding_a_dataset_source_changes_no_job(package):
     before = {script: again(script) for script in JOBS}
-    (package / "sources" / "newset.py").write_text(
+    (package / "data" / "sources" / "newset.py").write_text(
         "AUGMENT = False\n\n\ndef read(root, **_):\n    return ()\n"
     )
     assert {script: again(script) for script in JOBS} == before
@@ -181,7 +186,7 @@ def test_adding_a_dataset_source_changes_no_job(package):
 
 def test_a_source_edit_changes_that_source_only(package):
     train, digits, cifar10 = again("train.py"), source_again("digits"), source_again("cifar10")
-    path = package / "sources" / "cifar10.py"
+    path = package / "data" / "sources" / "cifar10.py"
     path.write_text(path.read_text() + "\nEDIT = 1\n")
     assert source_again("cifar10") != cifar10
     assert source_again("digits") == digits and again("train.py") == train
@@ -189,7 +194,7 @@ def test_a_source_edit_changes_that_source_only(package):
 
 def test_an_edit_of_the_idx_reader_changes_the_idx_sources(package):
     before = {name: source_again(name) for name in ("fashion_mnist", "mnist", "cifar10")}
-    path = package / "sources" / "_idx.py"
+    path = package / "data" / "sources" / "_idx.py"
     path.write_text(path.read_text() + "\nEDIT = 1\n")
     after = {name: source_again(name) for name in before}
     assert after["fashion_mnist"] != before["fashion_mnist"]
@@ -197,5 +202,5 @@ def test_an_edit_of_the_idx_reader_changes_the_idx_sources(package):
 
 
 def test_an_unknown_module_is_refused(package):
-    with pytest.raises(ValueError, match="'blth.sources.nothing' is not a module of blth"):
-        fingerprint.module_files("blth.sources.nothing")
+    with pytest.raises(ValueError, match="'blth.data.sources.nothing' is not a module of blth"):
+        fingerprint.module_files("blth.data.sources.nothing")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from blth import sources
 from blth.bayes import hparams as bayes_hparams
 from blth.config import hparams
+from blth.data import sources
 from blth.io import artefacts
 from blth.lottery import arms, branches, scores, transplant
 from blth.models import model_names

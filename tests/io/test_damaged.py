@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data
 from blth.config.hparams import TrainHparams
+from blth.data import prepared as data
 from blth.io import safefiles, states
 from blth.lottery import masks
 from blth.models.registry import build

@@ -9,7 +9,7 @@ import torch
 
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import TrainHparams
-from blth.data import ImageData
+from blth.data.prepared import ImageData
 from blth.models.registry import build
 from blth.platform import tensorboard
 from blth.training import train

@@ -9,7 +9,7 @@ from shift_evaluation import evaluate
 from sklearn.metrics import average_precision_score, roc_auc_score
 from tiny_data import TINY_DATA
 
-from blth import data
+from blth.data import prepared as data
 from blth.shift import CORRUPTIONS, NOISE_IMAGES, SCORES, corruptions, detection
 
 IMAGES = torch.randint(0, 256, (6, 3, 32, 32), generator=torch.Generator().manual_seed(0))

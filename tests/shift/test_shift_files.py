@@ -8,7 +8,7 @@ import pytest
 from bad_configs import demo, problems
 from shift_evaluation import evaluate
 
-from blth import data
+from blth.data import prepared as data
 from blth.shift import files
 
 TEST_SHAPE = (4, 3, 2, 2)  # N, C, H, W

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data, sources
+from blth.data import prepared as data
+from blth.data import sources
+from blth.data.sources import _idx as idx_reader
 from blth.io import safefiles
-from blth.sources import _idx as idx_reader
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 

@@ -1,4 +1,5 @@
-"""dataset_subset: a fixed, class-stratified subset of a dataset's splits (blth.data.prepare)."""
+"""dataset_subset: a fixed, class-stratified subset of a dataset's splits
+(blth.data.prepared.prepare)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from blth import data
 from blth.config import runspec
+from blth.data import prepared as data
 
 
 def _synthetic(tmp_path, subset, name="s.safetensors"):

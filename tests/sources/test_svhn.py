@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy.io import savemat
 
-from blth import data
+from blth.data import prepared as data
 from blth.io import safefiles
 
 SVHN_LABELS = {"train": np.arange(12) % 10 + 1, "test": np.array([10, 3, 7, 10])}  # 10: digit 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from blth.bayes.hparams import InitBayes, PredictiveBayes
-from blth.data import ImageData
+from blth.data.prepared import ImageData
 
 # A synthetic dataset small enough that a step runs in milliseconds: 3 classes of 1x8x8 images.
 TINY_DATA = {"classes": 3, "shape": [1, 8, 8], "train": 24, "test": 12, "seed": 0}

@@ -18,7 +18,7 @@ from tiny_data import tiny_images
 
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import TrainHparams
-from blth.data import DeviceLoader
+from blth.data.prepared import DeviceLoader
 from blth.models.registry import build
 from blth.platform import compiling
 from blth.training import train

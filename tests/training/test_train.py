@@ -5,9 +5,9 @@ import math
 import pytest
 import torch
 
-from blth import data
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import TrainHparams
+from blth.data import prepared as data
 from blth.models.registry import build
 from blth.training import train
 

@@ -244,14 +244,14 @@ ROWS = [
     Row("edit of the evaluation (`steps/evaluation.py`)", EVALUATIONS,
         files=edit("src/blth/steps/evaluation.py", None, "\nEDITED = True\n")),
     Row("a new dataset source (`sources/<name>.py`)", NOTHING,
-        files=lambda work: (work / "src/blth/sources/newset.py").write_text(
+        files=lambda work: (work / "src/blth/data/sources/newset.py").write_text(
             "AUGMENT = False\n\n\ndef read(root):\n    return ()\n")),
     Row("edit of another dataset's source (`sources/cifar10.py`)", NOTHING,
-        files=edit("src/blth/sources/cifar10.py", None, "\nEDITED = True\n")),
+        files=edit("src/blth/data/sources/cifar10.py", None, "\nEDITED = True\n")),
     Row("`dataset_subset`", lambda rule, wc: True,
         config=lambda c: study(c).update(dataset_subset={"train": 30})),
     Row("edit of the study's dataset source (`sources/synthetic.py`)", lambda rule, wc: True,
-        files=edit("src/blth/sources/synthetic.py", None, "\nEDITED = True\n")),
+        files=edit("src/blth/data/sources/synthetic.py", None, "\nEDITED = True\n")),
     Row("edit of the job server (`jobserver/server.py`)", NOTHING,
         files=edit("src/blth/jobserver/server.py", None, "\nEDITED = True\n")),
     Row("edit of a chart (`report/charts.py`)", rules("figure", "all"),

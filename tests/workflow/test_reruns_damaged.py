@@ -11,7 +11,9 @@ import pytest
 from reruns_study import CONFIG, SNAKEMAKE, plan
 from workdir import env_for
 
-DAMAGED = [  # (an artefact of the finished study, how the aggregate or a job names it)
+DAMAGED = [  # an artefact of each kind of the finished study: the job that reads it names it
+    "results/tiny/init/bnn/s0.safetensors",  # shared by every Bayesian chain and the transplant
+    "results/tiny/runs/det/s0/imp/L1/main/mask.safetensors",
     "results/tiny/runs/det/s0/imp/L2/main/final.safetensors",
     "results/tiny/runs/det/s0/imp/L2/main/epochs.parquet",
     "results/tiny/evaluation/det/s0/imp/main/runs.parquet",

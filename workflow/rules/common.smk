@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-from blth import sources
+from blth.data import sources
 from blth.config import check as config_check
 from blth.config import fingerprint, runspec
 from blth.io import paths

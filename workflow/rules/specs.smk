@@ -11,7 +11,8 @@ def code(script):
 
 def data_code(dataset):
     """prepare_data's code and that of ``dataset``'s source, which the script loads by
-    name (blth.sources): editing a source reruns its dataset's prepare_data only."""
+    name (blth.data.sources): editing a source reruns its dataset's prepare_data only.
+    """
     source = fingerprint.module_fingerprint(sources.module(dataset))
     return f"{code('prepare_data')}+{source}"
 

@@ -2,7 +2,7 @@
 
 The case does what a job does: ``blth.models.build``, :func:`blth.training.epoch.prepare`
 (channels-last, noise generator, Adam, ``torch.compile`` or its refusal), a
-:class:`~blth.data.DeviceLoader` over synthetic images held on the device (shuffle, random
+:class:`~blth.data.prepared.DeviceLoader` over synthetic images held on the device (shuffle, random
 crop, flip) and :func:`blth.training.epoch.train_epoch`. Warm-up steps come first, ending on a
 batch the size of an epoch's last, so that compilation and cuDNN autotuning stay out of the
 timed epoch; their time is reported as ``warmup_s``. An epoch that would take longer than
@@ -19,7 +19,7 @@ import torch
 
 from blth.bench.epoch_plan import Case, Sizes
 from blth.config.hparams import TrainHparams
-from blth.data import DeviceLoader
+from blth.data.prepared import DeviceLoader
 from blth.models.registry import build
 from blth.training.epoch import prepare, synchronize, train_epoch
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from blth import sources
 from blth.config import runspec
 from blth.config import sizes as config_sizes
 from blth.config.origins import KeyPath, Origins, Problem, dotted
+from blth.data import sources
 from blth.lottery import masks
 from blth.lottery.arms import Arm
 from blth.models import model_names
@@ -248,8 +248,8 @@ def _integer(value: object, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
-# What each option of a data source (a keyword of a blth.sources reader) accepts: (test, what
-# is expected). Checked here, not in blth.sources, so that no job's code fingerprint changes.
+# What each option of a data source (a keyword of a blth.data.sources reader) accepts: (test, what
+# is expected). Checked here, not in blth.data.sources, so that no job's code fingerprint changes.
 DATASET_OPTIONS: dict[str, tuple[Callable[[object], bool], str]] = {
     "test_fraction": (
         lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < 1,

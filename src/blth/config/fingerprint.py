@@ -6,7 +6,7 @@ non-Python files a module names by a string literal (``noise.c``). Python files 
 their syntax tree without docstrings, so comments, docstrings and formatting change nothing;
 other files count byte for byte. Torch-free: the workflow computes these when it builds the DAG.
 A module's fingerprint (:func:`module_fingerprint`) follows the same from that module: for code a
-job loads by name, which no import statement reaches (its dataset's source, blth.sources).
+job loads by name, which no import statement reaches (its dataset's source, blth.data.sources).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def files(script: str | Path) -> list[Path]:
 
 
 def module_files(module: str) -> list[Path]:
-    """:func:`files` of package module ``module`` (``blth.sources.cifar10``), its packages'
+    """:func:`files` of package module ``module`` (``blth.data.sources.cifar10``), its packages'
     ``__init__`` files included."""
     if module_file(module) is None:
         raise ValueError(f"{module!r} is not a module of {PACKAGE} ({PACKAGE_DIR})")

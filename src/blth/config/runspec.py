@@ -19,9 +19,9 @@ import typing
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from blth import sources
 from blth.bayes.hparams import BayesHparams, InitBayes, PredictiveBayes
 from blth.config.hparams import EvaluationHparams, TrainHparams
+from blth.data import sources
 from blth.models import model_names
 
 H = TypeVar("H")  # a hyper-parameter dataclass
@@ -174,7 +174,7 @@ class EvalSpec(Spec):
 
 
 def dataset_options(name: str) -> dict[str, Any]:
-    """The options of data source ``name`` (blth.sources) and their defaults."""
+    """The options of data source ``name`` (blth.data.sources) and their defaults."""
     parameters = inspect.signature(sources.get(name).read).parameters.values()
     return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 

@@ -12,8 +12,8 @@ import math
 import os
 from collections.abc import Iterator
 
-from blth import sources
 from blth.config.origins import KeyPath, Problem, dotted
+from blth.data import sources
 from blth.lottery import masks
 from blth.lottery.arms import BNN
 from blth.models import model_names

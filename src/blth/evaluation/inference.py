@@ -9,13 +9,13 @@ import torch
 from torch import Tensor
 
 from blth.config import seeds
-from blth.data import DeviceLoader
+from blth.data.prepared import DeviceLoader
 from blth.models.base import Classifier
 
 if TYPE_CHECKING:
     from blth.bayes.hparams import BayesHparams
     from blth.config.runspec import EvalSpec
-    from blth.data import ImageData
+    from blth.data.prepared import ImageData
 
 
 def amp_active(device: torch.device, enabled: bool, on_cpu: bool = False) -> bool:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # torch is imported when a job runs, not when the workflow lo
     from torch import Tensor
 
     from blth.bayes.hparams import BayesHparams
-    from blth.data import ImageData
+    from blth.data.prepared import ImageData
     from blth.models.base import Classifier
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def evaluate(job: EvalJob) -> None:
     stops at once if it cannot use the GPU it declares."""
     import torch
 
-    from blth import data
+    from blth.data import prepared as data
     from blth.evaluation import cost
     from blth.io import predictions
     from blth.models.registry import build

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from blth import data
 from blth.config.runspec import InitSpec
+from blth.data import prepared as data
 from blth.io import states
 from blth.models.registry import build
 

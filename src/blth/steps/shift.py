@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from blth.bayes.hparams import BayesHparams
     from blth.config.runspec import EvalSpec
-    from blth.data import ImageData
+    from blth.data.prepared import ImageData
     from blth.models.base import Classifier
     from blth.shift import ShiftHparams
 
@@ -44,7 +44,7 @@ def prepare(
     from ``shift.folder`` (and its ``labels``, if it has them)."""
     import torch
 
-    from blth import data
+    from blth.data import prepared as data
     from blth.shift import NOISE_IMAGES, corruptions, detection, files
 
     test_x = images.test_x.to(device)

@@ -20,7 +20,7 @@ from blth.io import paths, states
 from blth.lottery import masks
 
 if TYPE_CHECKING:
-    from blth.data import ImageData
+    from blth.data.prepared import ImageData
     from blth.models.base import Classifier
     from blth.training.train import TrainResult
 
@@ -101,7 +101,7 @@ def run(job: TrainJob) -> None:
     ``job.checkpoint``, which goes once the outputs are complete."""
     import torch
 
-    from blth import data
+    from blth.data import prepared as data
     from blth.platform import gpus
     from blth.training import train
 

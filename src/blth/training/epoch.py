@@ -16,7 +16,7 @@ from torch import Tensor
 from blth.bayes.hparams import BayesHparams
 from blth.config import seeds
 from blth.config.hparams import TrainHparams
-from blth.data import DeviceLoader
+from blth.data.prepared import DeviceLoader
 from blth.evaluation.inference import autocast
 from blth.models.base import Classifier
 from blth.platform import compiling

@@ -14,7 +14,7 @@ from torch import Tensor
 from blth.bayes.hparams import BayesHparams
 from blth.config import seeds
 from blth.config.hparams import TrainHparams
-from blth.data import DeviceLoader, ImageData
+from blth.data.prepared import DeviceLoader, ImageData
 from blth.evaluation import metrics
 from blth.evaluation.inference import predict
 from blth.models.base import Classifier

@@ -22,7 +22,7 @@ import torch
 
 from blth.bayes.hparams import BayesHparams
 from blth.config.hparams import TrainHparams
-from blth.data import ImageData
+from blth.data.prepared import ImageData
 from blth.models.base import Classifier
 from blth.platform import hardware
 from blth.training import checkpoint as checkpoints

@@ -1,6 +1,6 @@
 """Dataset sources: one module per dataset, found by name and imported only when used.
 
-Each public module ``blth.sources.<name>`` is the dataset ``<name>``: it defines
+Each public module ``blth.data.sources.<name>`` is the dataset ``<name>``: it defines
 ``read(root, **options)`` -> (train_x, train_y, test_x, test_y), uint8 [N, C, H, W] images and
 integer [N] labels 0..K-1 read (or downloaded) from folder ``root``, its options typed keywords
 with defaults, ``AUGMENT``: whether training augments it (random crop + flip), and ``SHAPE``:
@@ -44,7 +44,7 @@ def names() -> list[str]:
 
 
 def module(name: str) -> str:
-    """The dotted name of dataset ``name``'s module (``blth.sources.cifar10``)."""
+    """The dotted name of dataset ``name``'s module (``blth.data.sources.cifar10``)."""
     known = names()
     if name not in known:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")

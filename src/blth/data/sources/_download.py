@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from blth.sources import DownloadFailed
+from blth.data.sources import DownloadFailed
 
 T = TypeVar("T")
 

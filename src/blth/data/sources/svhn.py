@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from blth.data.sources._download import downloading
 from blth.io.safefiles import damaged
-from blth.sources._download import downloading
 
 AUGMENT = False  # a mirrored digit is no digit (or another one): training never flips these
 SHAPE = (3, 32, 32)  # (C, H, W) of its images

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from blth.data.sources._download import downloading
 from blth.io.safefiles import damaged
-from blth.sources._download import downloading
 
 if TYPE_CHECKING:  # torchvision is imported when the source runs
     from torchvision.datasets import CIFAR10

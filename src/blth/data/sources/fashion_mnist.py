@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from blth.sources._idx import IdxDataset
-from blth.sources._idx import read as read_idx
+from blth.data.sources._idx import IdxDataset
+from blth.data.sources._idx import read as read_idx
 
 AUGMENT = False
 SHAPE = (1, 28, 28)  # (C, H, W) of its images

@@ -1,6 +1,6 @@
 """Datasets as uint8 tensors cached once, and a device-resident loader with batched augmentation.
 
-``prepare(name, root, path)`` turns a source (:mod:`blth.sources`) into one safetensors cache
+``prepare(name, root, path)`` turns a source (:mod:`blth.data.sources`) into one safetensors cache
 file; ``load(path)`` reads it back and checks it. ``DeviceLoader`` keeps the whole split on the
 training device as uint8 and does shuffling (``randperm`` on the device), random crop with zero
 padding, horizontal flips and normalisation on whole batches: no per-image Python work in the
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from blth import sources
+from blth.data import sources
 from blth.io import safefiles
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,8 @@ def prepare(
 ) -> ImageData:
     """Read dataset ``name`` from ``root`` (downloading if needed) and cache it at ``path``;
     ``subset``: the config's ``dataset_subset`` ({train, test: images or None, seed}), a fixed
-    class-stratified subset of each split; ``options``: the source's keywords (blth.sources)."""
+    class-stratified subset of each split; ``options``: the source's keywords
+    (blth.data.sources)."""
     source = sources.get(name)
     xtr, ytr, xte, yte = source.read(Path(root), **options)
     arrays: dict[str, np.ndarray] = {

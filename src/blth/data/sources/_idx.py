@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from blth.data.sources._download import downloading
 from blth.io.safefiles import damaged
-from blth.sources._download import downloading
 
 SPLITS = {"train": 60_000, "t10k": 10_000}  # images per split, each 28x28, labels 0..9
 _IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}  # unsigned bytes, 3 or 1 dimensions
