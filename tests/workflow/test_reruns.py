@@ -236,7 +236,7 @@ ROWS = [
         config=lambda c: study(c).update(levels=3), grows=True),
     Row("edit of the noise kernel (`noise.c`)", lambda rule, wc: rule != "prepare_data",
         files=edit("src/blth/bayes/noise.c", None, "\nstatic const int blth_edited = 1;\n")),
-    Row("edit of the training loop (`train.py`)", TRAININGS,
+    Row("edit of the training loop (`training/train.py`)", TRAININGS,
         files=edit("src/blth/training/train.py", None, "\nEDITED = True\n")),
     Row("edit of the pruning code (`lottery/prune.py`)",
         any_of(PRUNED_LEVELS, rules("ticket_mask", "transplant_init")),
