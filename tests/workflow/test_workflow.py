@@ -127,7 +127,7 @@ def test_a_source_edit_reruns_its_datasets_preparation_only(demo_config, tmp_pat
         return re.findall(r"^\s+output: (.*)$", out.stdout, re.M)
 
     planned("--cores", "1")
-    sources = work / "src" / "blth" / "sources"
+    sources = work / "src" / "blth" / "data" / "sources"
     (sources / "newset.py").write_text("AUGMENT = False\n\n\ndef read(root):\n    return ()\n")
     with (sources / "_idx.py").open("a") as f:
         f.write("\nEDIT = 1\n")
