@@ -4,6 +4,7 @@
 # from every experiment's tables, under results/report/.
 from pathlib import Path
 
+from blth.io import paths
 from blth.report import FIGURES, STUDY_FIGURES
 
 # Snakemake does not expand wildcards in caption paths (snakemake/snakemake#235), so all
