@@ -106,6 +106,5 @@ class PredictiveBayes(BayesSubset):
     cpu_noise: str
 
 
-# The keys of each subset, for code that names settings (e.g. which jobs a setting reruns).
+# The keys of InitBayes, for code that names settings (which jobs a setting reruns, test_reruns).
 INIT_KEYS = tuple(f.name for f in dataclasses.fields(InitBayes))
-PREDICTIVE_KEYS = tuple(f.name for f in dataclasses.fields(PredictiveBayes))
